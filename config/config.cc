@@ -1,0 +1,169 @@
+#include "config/config.h"
+
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/yaml_reader.h"
+
+namespace mailreqd {
+namespace {
+
+std::string AddrOf(const std::string& from) {
+  auto lt = from.find('<');
+  auto gt = from.rfind('>');
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
+    return from.substr(lt + 1, gt - lt - 1);
+  }
+  return from;
+}
+
+void ReadMailbox(YamlReader& r, const YAML::Node& n, MailboxConfig& m) {
+  r.Keys(n, "mailbox", {"url", "username", "password_file", "processed_folder", "review_folder",
+                        "quarantine_folder", "ca_file", "insecure_skip_verify",
+                        "require_starttls", "poll_interval", "timeout"});
+  m.url = r.Url(n, "mailbox.url", "url", {"imap", "imaps", "maildir"});
+  m.username = r.String(n, "mailbox.username", "username", m.url.rfind("maildir", 0) != 0);
+  m.password_file = r.String(n, "mailbox.password_file", "password_file", false);
+  m.processed_folder = r.String(n, "mailbox.processed_folder", "processed_folder", false,
+                                m.processed_folder);
+  m.review_folder = r.String(n, "mailbox.review_folder", "review_folder", false, m.review_folder);
+  m.quarantine_folder =
+      r.String(n, "mailbox.quarantine_folder", "quarantine_folder", false, m.quarantine_folder);
+  m.ca_file = r.String(n, "mailbox.ca_file", "ca_file", false);
+  m.insecure_skip_verify = r.Bool(n, "mailbox.insecure_skip_verify", "insecure_skip_verify", false);
+  m.require_starttls = r.Bool(n, "mailbox.require_starttls", "require_starttls", true);
+  m.poll_interval_s = r.Duration(n, "mailbox.poll_interval", "poll_interval", 60);
+  m.timeout_s = r.Duration(n, "mailbox.timeout", "timeout", 30);
+}
+
+void ReadSmtp(YamlReader& r, const YAML::Node& n, SmtpConfig& s) {
+  r.Keys(n, "smtp", {"url", "from", "username", "password_file", "ca_file", "require_tls",
+                     "timeout", "max_attempts"});
+  s.url = r.Url(n, "smtp.url", "url", {"smtp", "smtps"});
+  s.from = r.String(n, "smtp.from", "from", true);
+  s.from_addr = AddrOf(s.from);
+  if (!s.from.empty() && s.from_addr.find('@') == std::string::npos) {
+    r.Error(n["from"], "smtp.from", "must contain an address like support@example.com");
+  }
+  s.username = r.String(n, "smtp.username", "username", false);
+  s.password_file = r.String(n, "smtp.password_file", "password_file", false);
+  s.ca_file = r.String(n, "smtp.ca_file", "ca_file", false);
+  s.require_tls = r.Bool(n, "smtp.require_tls", "require_tls", false);
+  s.timeout_s = r.Duration(n, "smtp.timeout", "timeout", 30);
+  s.max_attempts = r.Int(n, "smtp.max_attempts", "max_attempts", s.max_attempts, 1, 100);
+}
+
+void ReadServices(YamlReader& r, const YAML::Node& list, std::vector<ServiceConfig>& out) {
+  if (!list.IsSequence() || list.size() == 0) {
+    r.Error(list, "services", "must be a non-empty list of {name, period, aliases}");
+    return;
+  }
+  std::set<std::string> seen;
+  for (const auto& n : list) {
+    r.Keys(n, "services[]", {"name", "period", "aliases"});
+    ServiceConfig s;
+    s.name = r.String(n, "services[].name", "name", true);
+    std::string period = r.String(n, "services[].period", "period", true);
+    if (auto p = ParsePeriod(period)) {
+      s.period = *p;
+    } else if (!period.empty()) {
+      r.Error(n["period"], "services[].period", "must be monthly or yearly, not \"" + period + "\"");
+    }
+    s.aliases = r.StringList(n, "services[].aliases", "aliases");
+    if (!s.name.empty() && !seen.insert(s.name).second) {
+      r.Error(n["name"], "services[].name", "duplicate service \"" + s.name + "\"");
+    }
+    out.push_back(std::move(s));
+  }
+}
+
+void ReadCompany(YamlReader& r, const YAML::Node& n, CompanyConfig& c) {
+  r.Keys(n, "company", {"name", "privacy_officer", "privacy_email", "postal_address"});
+  c.name = r.String(n, "company.name", "name", false, c.name);
+  c.privacy_officer = r.String(n, "company.privacy_officer", "privacy_officer", false,
+                               c.privacy_officer);
+  c.privacy_email = r.String(n, "company.privacy_email", "privacy_email", false);
+  c.postal_address = r.String(n, "company.postal_address", "postal_address", false);
+}
+
+void ReadTop(YamlReader& r, const YAML::Node& root, Config& c) {
+  r.Keys(root, "", {"mailbox", "smtp", "database", "timezone", "services", "company",
+                    "templates_dir", "token_ttl"});
+  if (r.Required(root, "mailbox", "mailbox")) ReadMailbox(r, root["mailbox"], c.mailbox);
+  if (r.Required(root, "smtp", "smtp")) ReadSmtp(r, root["smtp"], c.smtp);
+  c.database = r.String(root, "database", "database", true);
+  c.timezone = r.String(root, "timezone", "timezone", false, c.timezone);
+  if (!IsKnownZone(c.timezone)) {
+    r.Error(root["timezone"], "timezone", "unknown time zone \"" + c.timezone + "\"");
+  }
+  if (r.Required(root, "services", "services")) ReadServices(r, root["services"], c.services);
+  if (root["company"]) ReadCompany(r, root["company"], c.company);
+  c.templates_dir = r.String(root, "templates_dir", "templates_dir", false);
+  c.token_ttl_days = r.Duration(root, "token_ttl", "token_ttl", 7 * 86400) / 86400;
+  if (c.token_ttl_days < 1) r.Error(root["token_ttl"], "token_ttl", "must be at least 1d");
+}
+
+}  // namespace
+
+const ServiceConfig* Config::FindService(const std::string& name) const {
+  for (const auto& s : services) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+ClassifyConfig Config::ForClassify() const {
+  ClassifyConfig c;
+  for (const auto& s : services) c.services.push_back({s.name, s.aliases});
+  std::string own = smtp.from_addr;
+  for (auto& ch : own) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (!own.empty()) c.own_addresses.push_back(own);
+  return c;
+}
+
+Result<Config> ParseConfig(const std::string& yaml_text, const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return Status::Fatal(path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                         std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (!root.IsMap()) return Status::Fatal(path + ": the config must be a YAML mapping");
+  YamlReader reader(path);
+  Config c;
+  c.path = path;
+  ReadTop(reader, root, c);
+  if (!reader.errors().empty()) return Status::Fatal(reader.Joined());
+  return c;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Fatal(path + ": cannot read the config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path);
+}
+
+Result<std::string> ReadSecretFile(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return Status::Fatal(path + ": cannot read the secret file");
+  // A secret others can read is no longer secret: refuse it, like ssh does for keys.
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    return Status::Fatal(path + ": secret file is readable by group or others; chmod 600 it");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Fatal(path + ": cannot read the secret file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace mailreqd

@@ -1,0 +1,51 @@
+// --dry-run: decorators that let the whole pipeline run against the real mailbox and
+// database while changing nothing. Reads pass through; writes are logged and dropped.
+#pragma once
+
+#include "daemon/ports.h"
+#include "daemon/store.h"
+
+namespace mailreqd {
+
+class DryRunStore : public Store {
+ public:
+  explicit DryRunStore(Store& real) : real_(real) {}
+  Result<std::optional<RequestRecord>> FindRequest(const std::string& key) override {
+    return real_.FindRequest(key);
+  }
+  Result<std::optional<Customer>> FindCustomer(const std::string& username) override {
+    return real_.FindCustomer(username);
+  }
+  Result<std::vector<Customer>> CustomersByEmail(const std::string& email) override {
+    return real_.CustomersByEmail(email);
+  }
+  Result<std::vector<Subscription>> Subscriptions(const std::string& username) override {
+    return real_.Subscriptions(username);
+  }
+  Status Commit(const Change& change) override;  // logs what would change
+  Result<std::vector<OutboxRow>> DueReplies(int64_t, int) override {
+    return std::vector<OutboxRow>{};  // nothing is sent in a dry run
+  }
+  Status MarkReply(const OutboxRow&) override { return Status::Ok(); }
+
+ private:
+  Store& real_;
+};
+
+class DryRunMailbox : public Mailbox {
+ public:
+  explicit DryRunMailbox(Mailbox& real) : real_(real) {}
+  Result<std::vector<PendingMessage>> Pending() override { return real_.Pending(); }
+  Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override {
+    return real_.Fetch(uids);
+  }
+  Status Move(const std::vector<uint32_t>& uids, const std::string& folder) override;
+  Result<bool> WaitForMail(int seconds, const volatile bool* stop) override {
+    return real_.WaitForMail(seconds, stop);
+  }
+
+ private:
+  Mailbox& real_;
+};
+
+}  // namespace mailreqd

@@ -1,0 +1,137 @@
+#include "daemon/imap_mailbox.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace mailreqd {
+namespace {
+
+// Parses "UID n", "RFC822.SIZE n", "INTERNALDATE "..."" out of a FETCH line's text.
+uint64_t NumberAfter(const std::string& text, const std::string& key) {
+  size_t p = text.find(key + " ");
+  if (p == std::string::npos) return 0;
+  return std::strtoull(text.c_str() + p + key.size() + 1, nullptr, 10);
+}
+
+std::string QuotedAfter(const std::string& text, const std::string& key) {
+  size_t p = text.find(key + " \"");
+  if (p == std::string::npos) return "";
+  size_t start = p + key.size() + 2;
+  size_t end = text.find('"', start);
+  return end == std::string::npos ? "" : text.substr(start, end - start);
+}
+
+bool IsFetch(const ImapLine& line) {
+  return line.text.rfind("* ", 0) == 0 && line.text.find(" FETCH (") != std::string::npos;
+}
+
+}  // namespace
+
+std::string MailboxOfUrl(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t slash = scheme == std::string::npos ? std::string::npos : url.find('/', scheme + 3);
+  if (slash == std::string::npos || slash + 1 >= url.size()) return "INBOX";
+  return url.substr(slash + 1);
+}
+
+ImapMailbox::ImapMailbox(ImapEndpoint endpoint, std::string inbox)
+    : conn_(std::move(endpoint)), inbox_(std::move(inbox)) {}
+
+Result<ImapReply> ImapMailbox::Ok(const std::string& command) {
+  auto reply = conn_.Command(command);
+  if (!reply.ok()) return reply.status();
+  if (reply->status != "OK") {
+    std::string verb = command.substr(0, command.find(' ', 4));
+    return Status::Transient("IMAP " + verb + " refused: " + reply->status + " " + reply->text);
+  }
+  return reply;
+}
+
+Status ImapMailbox::Ready() {
+  if (conn_.connected()) return Status::Ok();
+  Status s = conn_.Connect();
+  if (!s.ok()) return s;
+  known_folders_.clear();
+  auto sel = Ok("SELECT " + ImapQuote(inbox_));
+  if (!sel.ok()) return sel.status();
+  for (const auto& line : sel->untagged) {
+    auto v = NumberAfter(line.text, "[UIDVALIDITY");
+    if (v) uidvalidity_ = static_cast<uint32_t>(v);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<PendingMessage>> ImapMailbox::Pending() {
+  Status s = Ready();
+  if (!s.ok()) return s;
+  // One command for the whole inbox; "1:*" on an empty mailbox is answered with nothing.
+  auto reply = conn_.Command("UID FETCH 1:* (UID RFC822.SIZE)");
+  if (!reply.ok()) return reply.status();
+  std::vector<PendingMessage> out;
+  for (const auto& line : reply->untagged) {
+    if (!IsFetch(line)) continue;
+    PendingMessage m;
+    m.uid = static_cast<uint32_t>(NumberAfter(line.text, "UID"));
+    m.size = NumberAfter(line.text, "RFC822.SIZE");
+    if (m.uid) out.push_back(m);
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.uid < b.uid; });
+  return out;
+}
+
+Result<std::vector<RawMessage>> ImapMailbox::Fetch(const std::vector<uint32_t>& uids) {
+  std::vector<RawMessage> out;
+  if (uids.empty()) return out;
+  Status s = Ready();
+  if (!s.ok()) return s;
+  // BODY.PEEK: reading must not set \Seen (RFC 3501 §6.4.5); state lives in SQLite.
+  auto reply = Ok("UID FETCH " + UidSet(uids) + " (UID INTERNALDATE BODY.PEEK[])");
+  if (!reply.ok()) return reply.status();
+  for (auto& line : reply->untagged) {
+    if (!IsFetch(line) || line.literals.empty()) continue;
+    RawMessage m;
+    m.uid = static_cast<uint32_t>(NumberAfter(line.text, "UID"));
+    m.arrived = ParseInternalDate(QuotedAfter(line.text, "INTERNALDATE"));
+    m.bytes = std::move(line.literals.front());
+    if (m.uid) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+Status ImapMailbox::EnsureFolder(const std::string& folder) {
+  if (std::find(known_folders_.begin(), known_folders_.end(), folder) != known_folders_.end()) {
+    return Status::Ok();
+  }
+  auto reply = conn_.Command("CREATE " + ImapQuote(folder));
+  if (!reply.ok()) return reply.status();
+  // NO [ALREADYEXISTS] (RFC 5530) is the common answer and fine.
+  known_folders_.push_back(folder);
+  return Status::Ok();
+}
+
+Status ImapMailbox::Move(const std::vector<uint32_t>& uids, const std::string& folder) {
+  if (uids.empty()) return Status::Ok();
+  Status s = Ready();
+  if (s.ok()) s = EnsureFolder(folder);
+  if (!s.ok()) return s;
+  std::string set = UidSet(uids);
+  if (conn_.Has("MOVE")) return Ok("UID MOVE " + set + " " + ImapQuote(folder)).status();
+  // RFC 6851 §3.3's fallback: COPY, flag \Deleted, expunge only those UIDs (UIDPLUS).
+  auto copy = Ok("UID COPY " + set + " " + ImapQuote(folder));
+  if (!copy.ok()) return copy.status();
+  auto store = Ok("UID STORE " + set + " +FLAGS.SILENT (\\Deleted)");
+  if (!store.ok()) return store.status();
+  return Ok(conn_.Has("UIDPLUS") ? "UID EXPUNGE " + set : "EXPUNGE").status();
+}
+
+Result<bool> ImapMailbox::WaitForMail(int seconds, const volatile bool* stop) {
+  Status s = Ready();
+  if (!s.ok()) return s;
+  if (conn_.Has("IDLE")) return conn_.Idle(seconds, stop);
+  for (int i = 0; i < seconds && !(stop && *stop); ++i) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return true;
+}
+
+}  // namespace mailreqd

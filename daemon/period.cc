@@ -1,0 +1,173 @@
+// The billing-period rule. Dates are proleptic Gregorian; the civil-day conversions are
+// Howard Hinnant's algorithms (http://howardhinnant.github.io/date_algorithms.html), exact
+// for every date an int64 can hold, so no loops over years are needed anywhere.
+#include "daemon/period.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <sys/stat.h>
+
+namespace mailreqd {
+namespace {
+
+constexpr std::array<const char*, 12> kMonthNames = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
+
+constexpr const char* kZoneDir = "/usr/share/zoneinfo/";
+
+int PeriodMonths(BillingPeriod p) { return p == BillingPeriod::kMonthly ? 1 : 12; }
+
+// Floor division: the month arithmetic below must also work for dates before year 0.
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// Months since year 0, so that adding periods is integer addition.
+int64_t MonthIndex(Date d) { return int64_t{d.year} * 12 + (d.month - 1); }
+
+bool ParseDigits(std::string_view s, int& out) {
+  out = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  return !s.empty();
+}
+
+}  // namespace
+
+const char* PeriodName(BillingPeriod p) {
+  return p == BillingPeriod::kMonthly ? "monthly" : "yearly";
+}
+
+std::optional<BillingPeriod> ParsePeriod(std::string_view s) {
+  if (s == "monthly") return BillingPeriod::kMonthly;
+  if (s == "yearly") return BillingPeriod::kYearly;
+  return std::nullopt;
+}
+
+bool IsLeapYear(int year) { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0); }
+
+int DaysInMonth(int year, int month) {
+  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month == 2 && IsLeapYear(year)) return 29;
+  return kDays[month - 1];
+}
+
+std::optional<Date> ParseIsoDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  Date d;
+  if (!ParseDigits(s.substr(0, 4), d.year) || !ParseDigits(s.substr(5, 2), d.month) ||
+      !ParseDigits(s.substr(8, 2), d.day)) {
+    return std::nullopt;
+  }
+  if (d.month < 1 || d.month > 12 || d.day < 1 || d.day > DaysInMonth(d.year, d.month)) {
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::string IsoDate(Date d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+  return buf;
+}
+
+std::string LongDate(Date d) {
+  return std::to_string(d.day) + " " + kMonthNames[d.month - 1] + " " + std::to_string(d.year);
+}
+
+int64_t DaysFromCivil(Date d) {
+  const int64_t y = int64_t{d.year} - (d.month <= 2);
+  const int64_t era = FloorDiv(y, 400);
+  const int64_t yoe = y - era * 400;                                     // [0, 399]
+  const int64_t doy = (153 * (d.month + (d.month > 2 ? -3 : 9)) + 2) / 5 + d.day - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;             // [0, 146096]
+  return era * 146097 + doe - 719468;
+}
+
+Date CivilFromDays(int64_t days) {
+  const int64_t z = days + 719468;
+  const int64_t era = FloorDiv(z, 146097);
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  Date d;
+  d.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  d.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  d.year = static_cast<int>(yoe + era * 400 + (d.month <= 2));
+  return d;
+}
+
+Date AddDays(Date d, int64_t n) { return CivilFromDays(DaysFromCivil(d) + n); }
+
+Date Renewal(Date anchor, BillingPeriod p, int64_t k) {
+  // Always counted from the anchor, never from the previous renewal: Jan 31 -> Feb 28 ->
+  // Mar 31, not Mar 28 (no drift).
+  const int64_t index = MonthIndex(anchor) + k * PeriodMonths(p);
+  Date d;
+  d.year = static_cast<int>(FloorDiv(index, 12));
+  d.month = static_cast<int>(index - int64_t{d.year} * 12) + 1;
+  d.day = std::min(anchor.day, DaysInMonth(d.year, d.month));
+  return d;
+}
+
+Date LastDayOfPeriod(Date anchor, BillingPeriod p, Date on) {
+  if (on < anchor) return AddDays(anchor, -1);
+  // Renewal k falls in month anchor + k*period, so the month difference gives k directly;
+  // only when `on` lies in a renewal month before that month's renewal day is it one less.
+  int64_t k = (MonthIndex(on) - MonthIndex(anchor)) / PeriodMonths(p);
+  if (Renewal(anchor, p, k) > on) --k;
+  return AddDays(Renewal(anchor, p, k + 1), -1);
+}
+
+Date StatutoryDueDate(Date arrived_local) { return AddDays(arrived_local, kStatutoryReplyDays); }
+
+bool IsKnownZone(const std::string& zone) {
+  if (zone.empty() || zone.size() > 255 || zone.front() == '/') return false;
+  if (zone.find("..") != std::string::npos) return false;
+  for (char c : zone) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '/' || c == '_' || c == '-' || c == '+';
+    if (!ok) return false;
+  }
+  const std::string path = kZoneDir + zone;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  // zone.tab, tzdata.zi and friends are regular files too, but not zones.
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, sizeof magic);
+  return in.gcount() == 4 && std::string_view(magic, 4) == "TZif";
+}
+
+std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone) {
+  // glibc silently falls back to UTC for a zone it cannot load, hence the check first.
+  if (!IsKnownZone(zone)) return std::nullopt;
+  // TZ is process-wide state: serialize, and put back whatever was there before.
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  const char* previous = std::getenv("TZ");
+  const std::optional<std::string> saved =
+      previous ? std::optional<std::string>(previous) : std::nullopt;
+  ::setenv("TZ", (":" + zone).c_str(), 1);  // ":" = a file name, not a POSIX TZ rule
+  ::tzset();
+  const time_t t = static_cast<time_t>(unix_seconds);
+  struct tm tm {};
+  const bool converted = ::localtime_r(&t, &tm) != nullptr;
+  if (saved) {
+    ::setenv("TZ", saved->c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
+  if (!converted) return std::nullopt;
+  return Date{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+}
+
+}  // namespace mailreqd

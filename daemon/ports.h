@@ -1,0 +1,58 @@
+// The edges: mail in (Mailbox), mail out (Sender), time (Clock). Real adapters use libcurl
+// and the system clock; unit tests use tests/fakes/. The Store port is in store.h.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "daemon/status.h"
+
+namespace mailreqd {
+
+struct PendingMessage {
+  uint32_t uid = 0;
+  uint64_t size = 0;  // RFC822.SIZE: lets the engine skip or chunk before fetching
+};
+
+struct RawMessage {
+  uint32_t uid = 0;
+  std::string bytes;    // the whole message as stored
+  int64_t arrived = 0;  // unix seconds: IMAP INTERNALDATE, the moment the request counts from
+};
+
+class Mailbox {
+ public:
+  virtual ~Mailbox() = default;
+  // Every message in the inbox, oldest first. Does not depend on \Seen.
+  virtual Result<std::vector<PendingMessage>> Pending() = 0;
+  // Bodies of the given messages; a UID that vanished meanwhile is simply absent.
+  virtual Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) = 0;
+  // Moves the messages to `folder` (created when missing).
+  virtual Status Move(const std::vector<uint32_t>& uids, const std::string& folder) = 0;
+  // Blocks until new mail may have arrived or `seconds` passed (IDLE, or a plain wait).
+  // Returns early, with false, when `stop` becomes true.
+  virtual Result<bool> WaitForMail(int seconds, const volatile bool* stop) = 0;
+};
+
+class Sender {
+ public:
+  virtual ~Sender() = default;
+  // Hands one RFC 5322 message (CRLF line ends) to the server. Transient: 4xx or the
+  // connection failed (retry later). Permanent: 5xx, with the server's text.
+  virtual Status Send(const std::string& from_addr, const std::string& rcpt,
+                      const std::string& raw) = 0;
+};
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t Now() = 0;  // unix seconds
+};
+
+class SystemClock : public Clock {
+ public:
+  int64_t Now() override;
+};
+
+}  // namespace mailreqd

@@ -1,0 +1,68 @@
+// Processor: the one place logic meets I/O. Takes its ports in the constructor and reads
+// as a flat list of steps, in the order that makes every request happen exactly once:
+//   fetch -> record request + effect + replies in one transaction -> move the mail ->
+//   send from the outbox -> mark the reply sent.
+// A crash between any two steps repeats only idempotent work: a re-fetched message that
+// is already recorded is just moved; an unsent outbox row is sent again, same Message-ID.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "config/config.h"
+#include "daemon/decide.h"
+#include "daemon/ports.h"
+#include "daemon/store.h"
+#include "templates/templates.h"
+
+namespace mailreqd {
+
+struct DrainStats {
+  int messages = 0;   // handled this drain (new or already recorded)
+  int recorded = 0;   // newly recorded
+  uint64_t bytes = 0;
+};
+
+struct SendStats {
+  int sent = 0;
+  int retry = 0;   // left in the outbox for later
+  int failed = 0;  // refused for good
+};
+
+class Processor {
+ public:
+  Processor(Mailbox& mailbox, Store& store, Sender& sender, Clock& clock, const Config& config,
+            const TemplateSet& templates);
+
+  // Handles every message in the inbox once. Stops between chunks when *stop.
+  Result<DrainStats> Drain(const volatile bool* stop);
+  // Sends the replies that are due. `max_delay_s` caps the retry backoff (--once uses a
+  // short one so that a brief SMTP hiccup is ridden out within the run). A reply that
+  // keeps failing transiently is marked failed after smtp.max_attempts only when
+  // `give_up` (the daemon, whose backoff spans about a day); --once leaves it pending.
+  Result<SendStats> SendDue(const volatile bool* stop, int max_delay_s, bool give_up);
+
+ private:
+  struct Handled {
+    Folder folder = Folder::kReview;
+    bool recorded = false;
+  };
+  Result<Handled> Handle(const RawMessage& raw);
+  Result<std::vector<OutboxRow>> Render(const Decision& d, const Message& msg);
+  const std::string& FolderName(Folder f) const;
+  void SendOne(OutboxRow& row, int max_delay_s, bool give_up, SendStats& stats);
+
+  Mailbox& mailbox_;
+  Store& store_;
+  Sender& sender_;
+  Clock& clock_;
+  const Config& config_;
+  const TemplateSet& templates_;
+  Decider decider_;
+  ClassifyConfig classify_config_;
+};
+
+// "mid:<Message-ID> <from>" or "sha256:<hex>" when the mail has no Message-ID.
+std::string RequestKey(const Message& msg, std::string_view raw);
+
+}  // namespace mailreqd

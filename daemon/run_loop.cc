@@ -1,0 +1,236 @@
+#include "daemon/run_loop.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "config/config.h"
+#include "daemon/dry_run.h"
+#include "daemon/imap_mailbox.h"
+#include "daemon/log.h"
+#include "daemon/processor.h"
+#include "daemon/smtp_sender.h"
+#include "daemon/sqlite_store.h"
+
+namespace mailreqd {
+namespace {
+
+volatile bool g_stop = false;
+volatile bool g_reload = false;
+
+void OnSignal(int sig) {
+  if (sig == SIGHUP) {
+    g_reload = true;
+  } else {
+    g_stop = true;
+  }
+}
+
+void InstallSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+constexpr int kExitTempFail = 75;  // EX_TEMPFAIL: replies left in the outbox for later
+constexpr int kExitConfig = 78;    // EX_CONFIG
+
+// Everything built from one config; rebuilt whole on SIGHUP.
+struct Engine {
+  Config config;
+  TemplateSet templates;
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<ImapMailbox> mailbox;
+  std::unique_ptr<SmtpSender> sender;
+  std::unique_ptr<DryRunStore> dry_store;
+  std::unique_ptr<DryRunMailbox> dry_mailbox;
+  SystemClock clock;
+  std::unique_ptr<Processor> processor;
+};
+
+Result<std::string> Secret(const std::string& file) {
+  if (file.empty()) return std::string();
+  return ReadSecretFile(file);
+}
+
+Result<std::unique_ptr<Engine>> Build(const std::string& path, bool dry_run) {
+  auto config = LoadConfig(path);
+  if (!config.ok()) return config.status();
+  auto e = std::make_unique<Engine>();
+  e->config = std::move(*config);
+  auto templates = TemplateSet::Load(e->config.templates_dir);
+  if (!templates.ok()) return templates.status();
+  e->templates = std::move(*templates);
+  auto imap_pw = Secret(e->config.mailbox.password_file);
+  if (!imap_pw.ok()) return imap_pw.status();
+  auto smtp_pw = Secret(e->config.smtp.password_file);
+  if (!smtp_pw.ok()) return smtp_pw.status();
+  auto store = SqliteStore::Open(e->config.database);
+  if (!store.ok()) return store.status();
+  e->store = std::move(*store);
+
+  const MailboxConfig& m = e->config.mailbox;
+  ImapEndpoint ep{m.url, m.username, *imap_pw, "", m.ca_file, m.insecure_skip_verify,
+                  m.require_starttls && !IsLoopbackUrl(m.url), m.timeout_s};
+  if (m.insecure_skip_verify) {
+    Log(LogLevel::kWarning, "tls-verification-off", {{"mailbox", m.url}});
+  }
+  e->mailbox = std::make_unique<ImapMailbox>(ep, MailboxOfUrl(m.url));
+  const SmtpConfig& s = e->config.smtp;
+  SmtpEndpoint sp;
+  sp.url = s.url;
+  sp.username = s.username;
+  sp.password = *smtp_pw;
+  sp.ca_file = s.ca_file;
+  sp.require_tls = s.require_tls;
+  sp.timeout_s = s.timeout_s;
+  e->sender = std::make_unique<SmtpSender>(sp);
+  Store* st = e->store.get();
+  Mailbox* mb = e->mailbox.get();
+  if (dry_run) {
+    e->dry_store = std::make_unique<DryRunStore>(*e->store);
+    e->dry_mailbox = std::make_unique<DryRunMailbox>(*e->mailbox);
+    st = e->dry_store.get();
+    mb = e->dry_mailbox.get();
+  }
+  e->processor = std::make_unique<Processor>(*mb, *st, *e->sender, e->clock, e->config,
+                                             e->templates);
+  return e;
+}
+
+void SleepFor(int seconds) {
+  for (int i = 0; i < seconds * 10 && !g_stop; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+// Capped exponential backoff with jitter, for reconnecting after a failure.
+int RetryDelay(int failures) {
+  static std::mt19937 rng{std::random_device{}()};
+  int base = std::min(1 << std::min(failures, 8), 300);
+  return base / 2 + std::uniform_int_distribution<int>(0, std::max(base / 2, 1))(rng);
+}
+
+int RunOnce(Engine& e, bool dry_run) {
+  for (int round = 0; round < 100 && !g_stop; ++round) {
+    auto drained = e.processor->Drain(&g_stop);
+    if (!drained.ok()) {
+      Log(LogLevel::kError, "drain-failed", {{"error", drained.status().message()}});
+      return kExitTempFail;
+    }
+    if (drained->messages == 0) break;  // nothing arrived while we worked
+  }
+  if (dry_run) return 0;
+  // Ride out a brief SMTP hiccup within the run; what is still due stays in the outbox.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!g_stop) {
+    auto sent = e.processor->SendDue(&g_stop, 5, /*give_up=*/false);
+    if (!sent.ok()) return kExitTempFail;
+    auto left = e.store->DueReplies(e.clock.Now() + 3600, 1);
+    if (!left.ok()) return kExitTempFail;
+    if (left->empty()) return 0;
+    if (std::chrono::steady_clock::now() > deadline) {
+      Log(LogLevel::kWarning, "replies-left-in-outbox", {});
+      return kExitTempFail;
+    }
+    SleepFor(1);
+  }
+  return 0;
+}
+
+int WatchdogPeriod() {
+  uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) > 0) return std::max<int>(1, usec / 2'000'000);
+  return 0;
+}
+
+// One iteration: drain, send, then wait for mail. Returns false on failure.
+bool Iterate(Engine& e, int wait_s) {
+  auto drained = e.processor->Drain(&g_stop);
+  if (!drained.ok()) {
+    Log(LogLevel::kWarning, "mailbox-error", {{"error", drained.status().message()}});
+    return false;
+  }
+  auto sent = e.processor->SendDue(&g_stop, 3600, /*give_up=*/true);
+  if (!sent.ok()) Log(LogLevel::kWarning, "outbox-error", {{"error", sent.status().message()}});
+  sd_notify(0, "WATCHDOG=1");
+  auto waited = e.mailbox->WaitForMail(wait_s, &g_stop);
+  if (!waited.ok()) {
+    Log(LogLevel::kWarning, "mailbox-error", {{"error", waited.status().message()}});
+    return false;
+  }
+  return true;
+}
+
+int Serve(std::unique_ptr<Engine> e, const RunOptions& options) {
+  int failures = 0;
+  bool ready = false;
+  while (!g_stop) {
+    if (g_reload) {
+      g_reload = false;
+      sd_notify(0, "RELOADING=1");
+      auto fresh = Build(options.config_path, options.dry_run);
+      if (fresh.ok()) {
+        e = std::move(*fresh);
+        Log(LogLevel::kNotice, "config-reloaded", {{"config", options.config_path}});
+      } else {
+        Log(LogLevel::kError, "config-reload-refused", {{"error", fresh.status().message()}});
+      }
+      sd_notify(0, "READY=1");
+    }
+    int watchdog = WatchdogPeriod();
+    int wait_s = std::min(e->config.mailbox.poll_interval_s, 25 * 60);  // RFC 2177: < 29 min
+    if (watchdog > 0) wait_s = std::min(wait_s, watchdog);
+    if (Iterate(*e, std::max(wait_s, 1))) {
+      if (failures > 0) Log(LogLevel::kNotice, "mailbox-recovered", {{"failures", std::to_string(failures)}});
+      failures = 0;
+      if (!ready) {
+        sd_notifyf(0, "READY=1\nSTATUS=watching %s", MaskName(e->config.mailbox.username).c_str());
+        ready = true;
+      }
+      continue;
+    }
+    int delay = RetryDelay(++failures);
+    sd_notifyf(0, "STATUS=mailbox unreachable (%d failures), retrying in %ds", failures, delay);
+    sd_notify(0, "WATCHDOG=1");  // the loop is alive, only the server is not
+    SleepFor(delay);
+  }
+  sd_notify(0, "STOPPING=1");
+  Log(LogLevel::kNotice, "stopped", {});
+  return 0;
+}
+
+}  // namespace
+
+bool IsLoopbackUrl(const std::string& url) {
+  auto host = url.find("://");
+  if (host == std::string::npos) return false;
+  std::string rest = url.substr(host + 3);
+  return rest.rfind("127.", 0) == 0 || rest.rfind("localhost", 0) == 0 || rest.rfind("[::1]", 0) == 0;
+}
+
+int RunDaemon(const RunOptions& options) {
+  InstallSignals();
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  auto engine = Build(options.config_path, options.dry_run);
+  if (!engine.ok()) {
+    Log(LogLevel::kError, "startup-failed", {{"error", engine.status().message()}});
+    curl_global_cleanup();
+    return engine.status().kind() == ErrorKind::kFatal ? kExitConfig : 1;
+  }
+  int rc = options.once ? RunOnce(**engine, options.dry_run) : Serve(std::move(*engine), options);
+  curl_global_cleanup();
+  return rc;
+}
+
+}  // namespace mailreqd

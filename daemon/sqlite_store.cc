@@ -1,0 +1,246 @@
+// SqliteStore: opening, the statement cache, and writing Changes. Reads are in
+// sqlite_store_reads.cc, backup and import in sqlite_store_admin.cc.
+#include "daemon/sqlite_store.h"
+
+#include <utility>
+
+#include "daemon/sqlite_schema.h"
+#include "daemon/sqlite_statement.h"
+
+namespace mailreqd {
+namespace {
+
+constexpr const char* kFindRequestKey = "SELECT 1 FROM requests WHERE key = ?";
+constexpr const char* kInsertRequest =
+    "INSERT INTO requests (key, message_id, arrived, sender, kind, username, outcome, detail,"
+    " due_on, folder, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unixepoch())";
+constexpr const char* kUseToken =
+    "UPDATE tokens SET used_at = ?1 WHERE hash = ?2 AND used_at IS NULL AND expires_at > ?1";
+constexpr const char* kUpdateSubscription =
+    "UPDATE subscriptions SET status = ?, ends_on = ? WHERE id = ?";
+constexpr const char* kUpdateCustomer =
+    "UPDATE customers SET email = ?, name = ?, postal_address = ?, telephone = ?, fax = ?,"
+    " marketing_opt_in = ? WHERE username = ?";
+constexpr const char* kInsertAudit =
+    "INSERT INTO audit (at, request_id, actor, entity, field, old_value, new_value)"
+    " VALUES (unixepoch(), ?, ?, ?, ?, ?, ?)";
+constexpr const char* kInsertReply =
+    "INSERT INTO outbox (request_id, message_id, recipient, raw, status, attempts,"
+    " next_attempt_at, last_error, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kInsertToken =
+    "INSERT INTO tokens (hash, purpose, username, request_id, payload, expires_at, used_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kSuppress =
+    "INSERT INTO suppression (email, added_at) VALUES (?, unixepoch())"
+    " ON CONFLICT (email) DO NOTHING";
+
+// Reads the one-row answer of a pragma that reports a setting, e.g. journal_mode.
+Result<std::string> PragmaText(sqlite3* db, const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  SqliteStmt stmt(raw);
+  if (rc != SQLITE_OK) return SqliteStatus(db, rc, sql);
+  rc = sqlite3_step(stmt.get());
+  if (rc != SQLITE_ROW) return SqliteStatus(db, rc, sql);
+  const unsigned char* text = sqlite3_column_text(stmt.get(), 0);
+  return std::string(text ? reinterpret_cast<const char*>(text) : "");
+}
+
+Status Prefixed(size_t index, size_t count, const Status& s) {
+  if (count == 1) return s;
+  const std::string m = "change " + std::to_string(index) + ": " + s.message();
+  switch (s.kind()) {
+    case ErrorKind::kTransient: return Status::Transient(m);
+    case ErrorKind::kFatal: return Status::Fatal(m);
+    default: return Status::Permanent(m);
+  }
+}
+
+}  // namespace
+
+void SqliteStore::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void SqliteStore::Finalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+SqliteStore::SqliteStore(sqlite3* db) : db_(db) {}
+SqliteStore::~SqliteStore() = default;
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                       int busy_timeout_ms) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                 nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(raw));  // owns the handle even on error
+  if (rc != SQLITE_OK) {
+    return Status::Fatal("open database " + path + ": " +
+                         (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  Status s = store->Configure(busy_timeout_ms);
+  if (!s.ok()) return s;
+  s = MigrateSchema(store->db_.get());
+  if (!s.ok()) return s;
+  return store;
+}
+
+Status SqliteStore::Configure(int busy_timeout_ms) {
+  sqlite3* db = db_.get();
+  sqlite3_extended_result_codes(db, 1);
+  int rc = sqlite3_busy_timeout(db, busy_timeout_ms);
+  if (rc != SQLITE_OK) return SqliteStatus(db, rc, "busy_timeout");
+  Status s = SqliteExec(db, "PRAGMA foreign_keys = ON");
+  if (!s.ok()) return s;
+  // WAL: the operator's `requests` and `show` read while the daemon writes, and one
+  // fsync per commit instead of two.
+  Result<std::string> mode = PragmaText(db, "PRAGMA journal_mode = WAL");
+  if (!mode.ok()) return mode.status();
+  if (*mode != "wal" && *mode != "memory") {
+    return Status::Fatal("database refuses WAL mode (journal_mode " + *mode + ")");
+  }
+  // FULL: in WAL mode NORMAL may lose the last commits on power loss, and a lost
+  // commit means a mail answered twice or a cancellation forgotten.
+  return SqliteExec(db, "PRAGMA synchronous = FULL");
+}
+
+Query SqliteStore::Prepare(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return Query(db_.get(), it->second.get(), Status::Ok());
+  sqlite3_stmt* raw = nullptr;
+  const int rc = sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    return Query(db_.get(), nullptr, SqliteStatus(db_.get(), rc, "prepare"));
+  }
+  statements_.emplace(sql, std::unique_ptr<sqlite3_stmt, Finalizer>(raw));
+  return Query(db_.get(), raw, Status::Ok());
+}
+
+Status SqliteStore::Commit(const Change& change) { return CommitBatch({change}); }
+
+Status SqliteStore::CommitBatch(const std::vector<Change>& changes) {
+  Transaction txn(db_.get());
+  if (!txn.status().ok()) return txn.status();
+  for (size_t i = 0; i < changes.size(); ++i) {
+    Status s = ApplyChange(changes[i]);
+    if (!s.ok()) return Prefixed(i, changes.size(), s);  // txn rolls back
+  }
+  return txn.Commit();
+}
+
+Result<std::vector<Status>> SqliteStore::CommitEach(const std::vector<Change>& changes) {
+  Transaction txn(db_.get());
+  if (!txn.status().ok()) return txn.status();
+  std::vector<Status> results;
+  results.reserve(changes.size());
+  for (const Change& change : changes) {
+    Status s = SqliteExec(db_.get(), "SAVEPOINT change");
+    if (s.ok()) s = ApplyChange(change);
+    if (s.kind() == ErrorKind::kTransient || s.kind() == ErrorKind::kFatal) return s;
+    if (!s.ok()) {
+      Status undo = SqliteExec(db_.get(), "ROLLBACK TO change");
+      if (!undo.ok()) return undo;
+    }
+    Status release = SqliteExec(db_.get(), "RELEASE change");
+    if (!release.ok()) return release;
+    results.push_back(std::move(s));
+  }
+  Status s = txn.Commit();
+  if (!s.ok()) return s;
+  return results;
+}
+
+// The order matters only for foreign keys: the request row first, its id is needed by
+// everything else.
+Status SqliteStore::ApplyChange(const Change& change) {
+  Result<int64_t> request_id = InsertRequest(change.request);
+  if (!request_id.ok()) return request_id.status();
+  Status s;
+  if (change.use_token_hash) s = UseToken(*change.use_token_hash, change.request.arrived);
+  if (s.ok() && change.subscription_update) s = UpdateSubscription(*change.subscription_update);
+  if (s.ok() && change.customer_update) s = UpdateCustomer(*change.customer_update);
+  for (size_t i = 0; s.ok() && i < change.audit.size(); ++i) {
+    s = InsertAudit(*request_id, change.audit[i]);
+  }
+  for (size_t i = 0; s.ok() && i < change.replies.size(); ++i) {
+    s = InsertReply(*request_id, change.replies[i]);
+  }
+  for (size_t i = 0; s.ok() && i < change.new_tokens.size(); ++i) {
+    TokenRow token = change.new_tokens[i];
+    token.request_id = *request_id;
+    s = InsertToken(token);
+  }
+  if (s.ok() && change.suppress_email) s = Prepare(kSuppress).BindText(*change.suppress_email).Run();
+  return s;
+}
+
+Result<int64_t> SqliteStore::InsertRequest(const RequestRecord& r) {
+  // Checked rather than left to the UNIQUE constraint, so that the caller can tell a
+  // mail seen before from any other constraint failure.
+  Query existing = Prepare(kFindRequestKey);
+  existing.BindText(r.key);
+  if (existing.Step()) return Status::Permanent("duplicate request");
+  if (!existing.status().ok()) return existing.status();
+
+  Query q = Prepare(kInsertRequest);
+  q.BindText(r.key).BindText(r.message_id).BindInt(r.arrived).BindText(r.sender);
+  q.BindText(r.kind).BindText(r.username).BindText(r.outcome).BindText(r.detail);
+  q.BindOptText(r.due_on ? std::optional<std::string>(IsoDate(*r.due_on)) : std::nullopt);
+  q.BindText(r.folder);
+  Status s = q.Run();
+  if (!s.ok()) return s;
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.get()));
+}
+
+Status SqliteStore::UseToken(const std::string& hash, int64_t at) {
+  Query q = Prepare(kUseToken);
+  Status s = q.BindInt(at).BindText(hash).Run();
+  if (!s.ok()) return s;
+  if (q.Changes() == 0) return Status::Permanent("token unknown, expired or already used");
+  return Status::Ok();
+}
+
+Status SqliteStore::UpdateSubscription(const Subscription& sub) {
+  Query q = Prepare(kUpdateSubscription);
+  q.BindText(sub.status);
+  q.BindOptText(sub.ends_on ? std::optional<std::string>(IsoDate(*sub.ends_on)) : std::nullopt);
+  Status s = q.BindInt(sub.id).Run();
+  if (!s.ok()) return s;
+  if (q.Changes() == 0) return Status::Permanent("no subscription " + std::to_string(sub.id));
+  return Status::Ok();
+}
+
+Status SqliteStore::UpdateCustomer(const Customer& c) {
+  Query q = Prepare(kUpdateCustomer);
+  q.BindText(c.email).BindText(c.name).BindText(c.postal_address).BindText(c.telephone);
+  q.BindText(c.fax).BindInt(c.marketing_opt_in ? 1 : 0).BindText(c.username);
+  Status s = q.Run();
+  if (!s.ok()) return s;
+  // The username is personal data: say what is missing, not whose.
+  if (q.Changes() == 0) return Status::Permanent("customer to update not found");
+  return Status::Ok();
+}
+
+Status SqliteStore::InsertAudit(int64_t request_id, const AuditEntry& e) {
+  Query q = Prepare(kInsertAudit);
+  q.BindInt(request_id).BindText(e.actor).BindText(e.entity).BindText(e.field);
+  return q.BindText(e.old_value).BindText(e.new_value).Run();
+}
+
+Status SqliteStore::InsertReply(int64_t request_id, const OutboxRow& row) {
+  Query q = Prepare(kInsertReply);
+  q.BindInt(request_id).BindText(row.message_id).BindText(row.recipient).BindBlob(row.raw);
+  q.BindText(row.status).BindInt(row.attempts).BindInt(row.next_attempt_at);
+  return q.BindText(row.last_error).BindOptInt(row.sent_at).Run();
+}
+
+Status SqliteStore::InsertToken(const TokenRow& t) {
+  Query q = Prepare(kInsertToken);
+  q.BindText(t.hash).BindText(t.purpose).BindText(t.username).BindOptInt(t.request_id);
+  return q.BindText(t.payload).BindInt(t.expires_at).BindOptInt(t.used_at).Run();
+}
+
+Status SqliteStore::PutToken(const TokenRow& token) { return InsertToken(token); }
+
+Status SqliteStore::AddSuppression(const std::string& email) {
+  return Prepare(kSuppress).BindText(email).Run();
+}
+
+}  // namespace mailreqd

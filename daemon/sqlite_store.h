@@ -1,0 +1,129 @@
+// SqliteStore: the Store on one SQLite file, plus what the operator commands and the
+// IMAP engine need beyond the processor's port (tokens, suppression, mailbox state,
+// listings, backup, CSV import).
+//
+// The file is opened in WAL mode with synchronous=FULL (a committed request survives a
+// power cut), foreign keys on and a busy timeout; the schema is migrated at Open. Every
+// statement is prepared once, with bound parameters, and cached in the object.
+//
+// One SqliteStore is one connection: use it from one thread at a time. Several
+// processes or threads may each open their own on the same file; WAL lets readers run
+// beside the one writer, and writers wait up to the busy timeout, then get Transient.
+//
+// Error categories (see sqlite_statement.h): busy/locked/I-O -> Transient (retry later);
+// constraint failures and "duplicate request" -> Permanent; corruption, unopenable file,
+// schema newer than this binary -> Fatal.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "daemon/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace mailreqd {
+
+class Query;
+
+class SqliteStore : public Store {
+ public:
+  static constexpr int kDefaultBusyTimeoutMs = 5000;
+
+  // Opens or creates the database at `path` and migrates it to the current schema.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                   int busy_timeout_ms = kDefaultBusyTimeoutMs);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // --- Store (see store.h) ---
+  Result<std::optional<RequestRecord>> FindRequest(const std::string& key) override;
+  Result<std::optional<Customer>> FindCustomer(const std::string& username) override;
+  // Case-insensitive on the address (RFC 5321 allows case-sensitive local parts; no
+  // real mailbox provider uses that, and customers type their address as they like).
+  Result<std::vector<Customer>> CustomersByEmail(const std::string& email) override;
+  Result<std::vector<Subscription>> Subscriptions(const std::string& username) override;
+  Status Commit(const Change& change) override;  // CommitBatch({change})
+  Result<std::vector<OutboxRow>> DueReplies(int64_t now, int limit) override;
+  // Writes status, attempts, next_attempt_at, last_error and sent_at (now, if the row
+  // is "sent" and sent_at is unset). Permanent if no row has row.id.
+  Status MarkReply(const OutboxRow& row) override;
+
+  // --- Group commit ---
+  // All Changes in one transaction, all or nothing. On failure nothing is written and
+  // the message names the failing change: "change 3: duplicate request".
+  Status CommitBatch(const std::vector<Change>& changes);
+  // All Changes in one transaction, each in its own savepoint: a Change that fails
+  // Permanently (duplicate, constraint) is skipped and the others are written. Returns
+  // one Status per Change; a Transient or Fatal error aborts the whole batch instead.
+  Result<std::vector<Status>> CommitEach(const std::vector<Change>& changes);
+
+  // --- Confirmation tokens (see TokenRow in store.h) ---
+  Status PutToken(const TokenRow& token);  // Permanent if the hash exists
+  Result<std::optional<TokenRow>> FindToken(const std::string& hash);
+
+  // --- Marketing suppression list for non-customers (case-insensitive) ---
+  Status AddSuppression(const std::string& email);  // idempotent
+  Result<bool> IsSuppressed(const std::string& email);
+
+  // --- IMAP progress per mailbox ---
+  Result<std::optional<MailboxState>> GetMailboxState(const std::string& mailbox);
+  Status SetMailboxState(const MailboxState& state);  // insert or replace
+
+  // --- Operator queries ---
+  // Requests arrived at or after `since` (if given) of `kind` (if given), oldest first.
+  Result<std::vector<RequestRecord>> Requests(std::optional<int64_t> since,
+                                              std::optional<std::string> kind);
+  // Requests waiting for a human (folder "review"), earliest due_on first, then those
+  // without a due date.
+  Result<std::vector<RequestRecord>> DueRequests();
+  Result<std::vector<AuditEntry>> AuditOf(int64_t request_id);
+
+  // Writes a consistent copy of the database to `path` with SQLite's online backup API,
+  // while other connections keep writing. The copy goes to `path`.tmp and is renamed
+  // over `path` only when complete, so `path` is never a half-written file.
+  Status Backup(const std::string& path);
+
+  // --- CSV import (validated rows from csv_import.h), one transaction each ---
+  // Insert or update by username.
+  Status UpsertCustomers(const std::vector<Customer>& customers);
+  // Insert or update by (username, service). An unchanged anchor keeps the stored
+  // status and ends_on; a new anchor starts over as "active" with no end date.
+  Status UpsertSubscriptions(const std::vector<Subscription>& subscriptions);
+  Result<std::unordered_set<std::string>> Usernames();
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const;
+  };
+  struct Finalizer {
+    void operator()(sqlite3_stmt* stmt) const;
+  };
+
+  explicit SqliteStore(sqlite3* db);
+  Status Configure(int busy_timeout_ms);
+  // The cached statement for `sql` (a string constant: the cache is keyed by address).
+  // Two Queries of the same `sql` must not be alive at once.
+  Query Prepare(const char* sql);
+  // The steps of writing one Change, inside the caller's transaction.
+  Status ApplyChange(const Change& change);
+  Result<int64_t> InsertRequest(const RequestRecord& r);
+  Status UseToken(const std::string& hash, int64_t at);
+  Status UpdateSubscription(const Subscription& s);
+  Status UpdateCustomer(const Customer& c);
+  Status InsertAudit(int64_t request_id, const AuditEntry& e);
+  Status InsertReply(int64_t request_id, const OutboxRow& row);
+  Status InsertToken(const TokenRow& token);
+
+  std::unique_ptr<sqlite3, Closer> db_;  // declared first: destroyed after statements_
+  std::unordered_map<const char*, std::unique_ptr<sqlite3_stmt, Finalizer>> statements_;
+};
+
+}  // namespace mailreqd

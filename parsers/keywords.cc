@@ -1,0 +1,341 @@
+#include "parsers/keywords.h"
+
+#include <algorithm>
+
+namespace mailreqd {
+
+char32_t NextCodePoint(std::string_view s, std::size_t& i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 1;
+  if (i + len > s.size()) len = 1;
+  char32_t cp = len == 1 ? b : b & (0x7F >> len);
+  for (int k = 1; k < len; ++k) {
+    const auto c = static_cast<unsigned char>(s[i + k]);
+    if ((c & 0xC0) != 0x80) {
+      ++i;
+      return b;
+    }
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  i += len;
+  return cp;
+}
+
+namespace {
+
+// True for code points MatchForm turns into a space.
+bool IsSeparator(char32_t cp) {
+  if (cp < 0x80) return !IsAsciiAlnum(static_cast<char>(cp));
+  return cp == 0xA0 || (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3000 && cp <= 0x303F) ||
+         cp == 0xFF5F || cp == 0xFF60 || (cp >= 0xFF61 && cp <= 0xFF65);
+}
+
+// Sentence and line ends, which keywords never span: . ! ? ; newline 。
+bool IsSentenceEnd(char32_t cp) {
+  return cp == '.' || cp == '!' || cp == '?' || cp == ';' || cp == '\n' || cp == 0x3002;
+}
+
+std::vector<char32_t> SortedCodePoints(std::string_view utf8) {
+  std::vector<char32_t> out;
+  for (std::size_t i = 0; i < utf8.size();) out.push_back(NextCodePoint(utf8, i));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct RawKeyword {
+  RequestKind kind;
+  std::string_view text;
+};
+
+// Phrases, not single common words, so that ordinary sentences do not trigger a kind.
+// Matched word-bounded in MatchForm, so punctuation and case do not matter.
+constexpr RawKeyword kRawKeywords[] = {
+    {RequestKind::kUnsubscribe, "unsubscribe"},
+    {RequestKind::kUnsubscribe, "cancel my subscription"},
+    {RequestKind::kUnsubscribe, "cancel subscription"},
+    {RequestKind::kUnsubscribe, "cancel the subscription"},
+    {RequestKind::kUnsubscribe, "cancel my membership"},
+    {RequestKind::kUnsubscribe, "cancel my account"},
+    {RequestKind::kUnsubscribe, "end my subscription"},
+    {RequestKind::kUnsubscribe, "end my membership"},
+    {RequestKind::kUnsubscribe, "terminate my subscription"},
+    {RequestKind::kUnsubscribe, "stop my subscription"},
+    {RequestKind::kUnsubscribe, "close my account"},
+    {RequestKind::kUnsubscribe, "取消訂閱"},
+    {RequestKind::kUnsubscribe, "取消订阅"},
+    {RequestKind::kUnsubscribe, "退訂"},
+    {RequestKind::kUnsubscribe, "退订"},
+    {RequestKind::kUnsubscribe, "取消訂購"},
+    {RequestKind::kUnsubscribe, "取消订购"},
+    {RequestKind::kUnsubscribe, "終止訂閱"},
+    {RequestKind::kUnsubscribe, "终止订阅"},
+    {RequestKind::kUnsubscribe, "取消會籍"},
+    {RequestKind::kUnsubscribe, "取消会籍"},
+    {RequestKind::kAccess, "data access"},
+    {RequestKind::kAccess, "access my data"},
+    {RequestKind::kAccess, "access my personal data"},
+    {RequestKind::kAccess, "access to my data"},
+    {RequestKind::kAccess, "access to my personal data"},
+    {RequestKind::kAccess, "copy of my personal data"},
+    {RequestKind::kAccess, "copy of my data"},
+    {RequestKind::kAccess, "copy of the personal data"},
+    {RequestKind::kAccess, "data access request"},
+    {RequestKind::kAccess, "subject access request"},
+    {RequestKind::kAccess, "personal data you hold"},
+    {RequestKind::kAccess, "what data do you hold"},
+    {RequestKind::kAccess, "查閱資料"},
+    {RequestKind::kAccess, "查阅资料"},
+    {RequestKind::kAccess, "索取資料"},
+    {RequestKind::kAccess, "索取资料"},
+    {RequestKind::kAccess, "查閱個人資料"},
+    {RequestKind::kAccess, "查阅个人资料"},
+    {RequestKind::kAccess, "查閱我的個人資料"},
+    {RequestKind::kAccess, "查阅我的个人资料"},
+    {RequestKind::kAccess, "資料查閱"},
+    {RequestKind::kAccess, "资料查阅"},
+    {RequestKind::kCorrection, "correction"},
+    {RequestKind::kCorrection, "correct my data"},
+    {RequestKind::kCorrection, "correct my details"},
+    {RequestKind::kCorrection, "correct my personal data"},
+    {RequestKind::kCorrection, "update my address"},
+    {RequestKind::kCorrection, "update my details"},
+    {RequestKind::kCorrection, "update my phone"},
+    {RequestKind::kCorrection, "update my telephone"},
+    {RequestKind::kCorrection, "update my email"},
+    {RequestKind::kCorrection, "update my name"},
+    {RequestKind::kCorrection, "change my address"},
+    {RequestKind::kCorrection, "change my phone"},
+    {RequestKind::kCorrection, "change my telephone"},
+    {RequestKind::kCorrection, "change my fax"},
+    {RequestKind::kCorrection, "change my email"},
+    {RequestKind::kCorrection, "change my name"},
+    {RequestKind::kCorrection, "更正資料"},
+    {RequestKind::kCorrection, "更正资料"},
+    {RequestKind::kCorrection, "修改資料"},
+    {RequestKind::kCorrection, "修改资料"},
+    {RequestKind::kCorrection, "更改資料"},
+    {RequestKind::kCorrection, "更改资料"},
+    {RequestKind::kCorrection, "更改地址"},
+    {RequestKind::kCorrection, "修改地址"},
+    {RequestKind::kCorrection, "更改電話"},
+    {RequestKind::kCorrection, "更改电话"},
+    {RequestKind::kCorrection, "修改電話"},
+    {RequestKind::kCorrection, "修改电话"},
+    {RequestKind::kPolicy, "privacy policy"},
+    {RequestKind::kPolicy, "privacy statement"},
+    {RequestKind::kPolicy, "privacy notice"},
+    {RequestKind::kPolicy, "privacy practices"},
+    {RequestKind::kPolicy, "how do you use my data"},
+    {RequestKind::kPolicy, "how you use my data"},
+    {RequestKind::kPolicy, "personal information collection statement"},
+    {RequestKind::kPolicy, "私隱政策"},
+    {RequestKind::kPolicy, "隱私政策"},
+    {RequestKind::kPolicy, "隐私政策"},
+    {RequestKind::kPolicy, "隱私權政策"},
+    {RequestKind::kPolicy, "私隱聲明"},
+    {RequestKind::kPolicy, "隐私声明"},
+    {RequestKind::kPolicy, "個人資料收集聲明"},
+    {RequestKind::kPolicy, "个人资料收集声明"},
+    {RequestKind::kMarketingOptOut, "stop marketing"},
+    {RequestKind::kMarketingOptOut, "opt out of marketing"},
+    {RequestKind::kMarketingOptOut, "opt out of direct marketing"},
+    {RequestKind::kMarketingOptOut, "direct marketing"},
+    {RequestKind::kMarketingOptOut, "marketing email"},
+    {RequestKind::kMarketingOptOut, "marketing mail"},
+    {RequestKind::kMarketingOptOut, "marketing messages"},
+    {RequestKind::kMarketingOptOut, "newsletter"},
+    {RequestKind::kMarketingOptOut, "no promotional"},
+    {RequestKind::kMarketingOptOut, "promotional email"},
+    {RequestKind::kMarketingOptOut, "promotional mail"},
+    {RequestKind::kMarketingOptOut, "stop sending promotions"},
+    {RequestKind::kMarketingOptOut, "stop sending me offers"},
+    {RequestKind::kMarketingOptOut, "拒收推廣"},
+    {RequestKind::kMarketingOptOut, "拒收推广"},
+    {RequestKind::kMarketingOptOut, "停止推廣"},
+    {RequestKind::kMarketingOptOut, "停止推广"},
+    {RequestKind::kMarketingOptOut, "推廣郵件"},
+    {RequestKind::kMarketingOptOut, "推广邮件"},
+    {RequestKind::kMarketingOptOut, "宣傳郵件"},
+    {RequestKind::kMarketingOptOut, "宣传邮件"},
+    {RequestKind::kMarketingOptOut, "直接促銷"},
+    {RequestKind::kMarketingOptOut, "直接促销"},
+    {RequestKind::kMarketingOptOut, "拒收廣告"},
+    {RequestKind::kMarketingOptOut, "拒收广告"},
+};
+
+constexpr std::string_view kMarketingNouns[] = {
+    "newsletter", "marketing", "promotion", "promotional", "mailing list", "offers",
+    "advertising", "推廣",     "推广",      "廣告",        "广告",         "宣傳",
+    "宣传",        "電子報",   "电子报",
+};
+
+// RFC 5322 §3.6.5 suggests "Re:"; clients localize it (AW/WG German, SV/VS Nordic,
+// 回覆/轉寄 Traditional, 回复/答复/转发 Simplified Chinese).
+constexpr std::string_view kReplyPrefixes[] = {
+    "re", "fwd", "fw", "aw", "wg", "sv", "vs", "antw", "tr",
+    "回覆", "回復", "回复", "答复", "答覆", "转发", "轉發", "轉寄",
+};
+
+// Only prefixes no person types at the start of a subject.
+constexpr std::string_view kAutoReplySubjects[] = {
+    "auto:", "auto reply", "auto-reply", "autoreply", "automatic reply", "autoresponse",
+    "auto response", "automatic response", "out of office", "out-of-office", "自动回复",
+    "自動回覆", "自動回復", "自动答复",
+};
+
+// Bounce subjects of the common MTAs, for bounces without a machine-readable sign.
+constexpr std::string_view kBounceSubjects[] = {
+    "undeliverable:", "undelivered mail returned to sender", "delivery status notification",
+    "returned mail:", "mail delivery failed", "failure notice", "delivery failure",
+    "non-delivery", "message delivery failure", "退信", "未能送達", "无法投递",
+};
+
+constexpr UsernameLabel kUsernameLabels[] = {
+    {"my username is", LabelSep::kIs, false},  {"my user name is", LabelSep::kIs, false},
+    {"my login is", LabelSep::kIs, false},     {"my user id is", LabelSep::kIs, false},
+    {"my account name is", LabelSep::kIs, false},
+    {"username", LabelSep::kPunct, false},      {"user name", LabelSep::kPunct, false},
+    {"user-name", LabelSep::kPunct, false},     {"user id", LabelSep::kPunct, false},
+    {"userid", LabelSep::kPunct, false},        {"account name", LabelSep::kPunct, true},
+    {"login name", LabelSep::kPunct, false},    {"login", LabelSep::kPunct, true},
+    {"account", LabelSep::kPunct, true},        {"用戶名稱", LabelSep::kLoose, false},
+    {"用户名称", LabelSep::kLoose, false},      {"使用者名稱", LabelSep::kLoose, false},
+    {"登入名稱", LabelSep::kLoose, false},      {"用戶名", LabelSep::kLoose, false},
+    {"用户名", LabelSep::kLoose, false},        {"登录名", LabelSep::kLoose, false},
+    {"帳戶名稱", LabelSep::kLoose, false},      {"账户名称", LabelSep::kLoose, false},
+    {"帳號", LabelSep::kLoose, false},          {"帐号", LabelSep::kLoose, false},
+    {"账号", LabelSep::kLoose, false},          {"賬號", LabelSep::kLoose, false},
+};
+
+constexpr std::string_view kServiceLabels[] = {
+    "service name", "service", "服務名稱", "服务名称", "服務", "服务",
+};
+
+constexpr FieldLabel kFieldLabels[] = {
+    {"email", "email address"},      {"email", "e-mail address"},
+    {"postal_address", "postal address"}, {"postal_address", "mailing address"},
+    {"postal_address", "home address"},   {"postal_address", "address"},
+    {"postal_address", "通訊地址"},       {"postal_address", "通讯地址"},
+    {"postal_address", "郵寄地址"},       {"postal_address", "邮寄地址"},
+    {"postal_address", "地址"},           {"postal_address", "住址"},
+    {"telephone", "telephone number"},    {"telephone", "phone number"},
+    {"telephone", "mobile number"},       {"telephone", "telephone"},
+    {"telephone", "phone"},               {"telephone", "mobile"},
+    {"telephone", "tel"},                 {"telephone", "電話號碼"},
+    {"telephone", "电话号码"},            {"telephone", "電話"},
+    {"telephone", "电话"},                {"telephone", "手機"},
+    {"telephone", "手机"},                {"fax", "fax number"},
+    {"fax", "fax"},                       {"fax", "傳真號碼"},
+    {"fax", "传真号码"},                  {"fax", "傳真"},
+    {"fax", "传真"},                      {"email", "email"},
+    {"email", "e-mail"},                  {"email", "電郵地址"},
+    {"email", "电邮地址"},                {"email", "電子郵件"},
+    {"email", "电子邮件"},                {"email", "電郵"},
+    {"email", "电邮"},                    {"email", "邮箱"},
+    {"email", "郵箱"},                    {"name", "full name"},
+    {"name", "name"},                     {"name", "姓名"},
+};
+
+constexpr std::string_view kNewValueWords[] = {"my new ", "new ", "updated ", "correct ",
+                                               "新的", "新"};
+
+// Common characters whose form differs between the scripts (pairs at the same index).
+constexpr std::string_view kTraditionalOnly =
+    "們個這說時會為與來對資訂閱號據電郵碼請謝務帳賬戶話傳隱權問題關於麼沒發還給讓從經過見變"
+    "確認聯絡單費帶無長開門聽買賣愛國學實點體員動區當萬應該將總現讀寫錯難歡樂詢覽刪銷冊約價"
+    "錢頁網稱廣訊選項擇幫須歷紀錄記護條";
+constexpr std::string_view kSimplifiedOnly =
+    "们个这说时会为与来对资订阅号据电邮码请谢务帐账户话传隐权问题关于么没发还给让从经过见变"
+    "确认联络单费带无长开门听买卖爱国学实点体员动区当万应该将总现读写错难欢乐询览删销册约价"
+    "钱页网称广讯选项择帮须历纪录记护条";
+
+}  // namespace
+
+std::string FoldWidth(std::string_view text, bool lower) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    char c = text[i];
+    // U+FF01..U+FF5E is EF BC 81..EF BD 9E; U+3000 is E3 80 80.
+    if (b == 0xEF && i + 2 < text.size()) {
+      const auto b1 = static_cast<unsigned char>(text[i + 1]);
+      const auto b2 = static_cast<unsigned char>(text[i + 2]);
+      const char32_t cp = 0xF000 | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
+      if ((b1 == 0xBC || b1 == 0xBD) && (b2 & 0xC0) == 0x80 && cp >= 0xFF01 && cp <= 0xFF5E) {
+        c = static_cast<char>(cp - 0xFEE0);
+        i += 2;
+      }
+    } else if (b == 0xE3 && text.substr(i, 3) == "\xE3\x80\x80") {
+      c = ' ';
+      i += 2;
+    }
+    if (lower && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string MatchForm(std::string_view text) {
+  const std::string folded = FoldWidth(text, true);
+  std::string out;
+  out.reserve(folded.size());
+  for (std::size_t i = 0; i < folded.size();) {
+    const std::size_t start = i;
+    const char32_t cp = NextCodePoint(folded, i);
+    if (IsSentenceEnd(cp)) {
+      if (!out.empty() && out.back() == ' ') out.pop_back();
+      if (!out.empty() && out.back() != '\n') out.push_back('\n');
+    } else if (IsSeparator(cp)) {
+      if (!out.empty() && out.back() != ' ' && out.back() != '\n') out.push_back(' ');
+    } else {
+      out.append(folded, start, i - start);
+    }
+  }
+  if (!out.empty() && (out.back() == ' ' || out.back() == '\n')) out.pop_back();
+  return out;
+}
+
+std::size_t FindWord(std::string_view hay, std::string_view word, std::size_t from) {
+  if (word.empty()) return std::string_view::npos;
+  for (std::size_t pos = hay.find(word, from); pos != std::string_view::npos;
+       pos = hay.find(word, pos + 1)) {
+    const bool before_ok = pos == 0 || !IsAsciiAlnum(hay[pos - 1]) || !IsAsciiAlnum(word[0]);
+    std::size_t end = pos + word.size();
+    if (IsAsciiAlnum(word.back()) && end < hay.size() && hay[end] == 's') ++end;
+    const bool after_ok = end == hay.size() || !IsAsciiAlnum(hay[end]) ||
+                          !IsAsciiAlnum(word.back());
+    if (before_ok && after_ok) return pos;
+  }
+  return std::string_view::npos;
+}
+
+const std::vector<Keyword>& BuiltinKeywords() {
+  static const std::vector<Keyword> kKeywords = [] {
+    std::vector<Keyword> v;
+    for (const RawKeyword& k : kRawKeywords) v.push_back({k.kind, MatchForm(k.text)});
+    return v;
+  }();
+  return kKeywords;
+}
+
+std::span<const std::string_view> MarketingNouns() { return kMarketingNouns; }
+std::span<const std::string_view> ReplyPrefixes() { return kReplyPrefixes; }
+std::span<const std::string_view> AutoReplySubjects() { return kAutoReplySubjects; }
+std::span<const std::string_view> BounceSubjects() { return kBounceSubjects; }
+std::span<const UsernameLabel> UsernameLabels() { return kUsernameLabels; }
+std::span<const std::string_view> ServiceLabels() { return kServiceLabels; }
+std::span<const FieldLabel> FieldLabels() { return kFieldLabels; }
+std::span<const std::string_view> NewValueWords() { return kNewValueWords; }
+
+const std::vector<char32_t>& TraditionalOnlyHan() {
+  static const std::vector<char32_t> kChars = SortedCodePoints(kTraditionalOnly);
+  return kChars;
+}
+
+const std::vector<char32_t>& SimplifiedOnlyHan() {
+  static const std::vector<char32_t> kChars = SortedCodePoints(kSimplifiedOnly);
+  return kChars;
+}
+
+}  // namespace mailreqd
