@@ -50,10 +50,13 @@ struct KindNameEntry {
   const char* name;
 };
 constexpr KindNameEntry kKindNames[] = {
-    {RequestKind::kUnsubscribe, "unsubscribe"}, {RequestKind::kAccess, "access"},
-    {RequestKind::kCorrection, "correction"},   {RequestKind::kPolicy, "policy"},
+    {RequestKind::kUnsubscribe, "unsubscribe"},
+    {RequestKind::kAccess, "access"},
+    {RequestKind::kCorrection, "correction"},
+    {RequestKind::kPolicy, "policy"},
     {RequestKind::kMarketingOptOut, "marketing_optout"},
-    {RequestKind::kConfirm, "confirm"},         {RequestKind::kUnknown, "unknown"},
+    {RequestKind::kConfirm, "confirm"},
+    {RequestKind::kUnknown, "unknown"},
 };
 
 bool IsBase32(char c) {
@@ -220,7 +223,8 @@ bool Negated(std::string_view before) {
   for (std::string_view n : {"not ", "don t ", "dont ", "never ", "no "}) {
     if (EndsWith(before, n)) return true;
   }
-  const std::string_view han = before.substr(before.size() - std::min<std::size_t>(6, before.size()));
+  const std::string_view han =
+      before.substr(before.size() - std::min<std::size_t>(6, before.size()));
   return han.find("不") != std::string_view::npos || han.find("唔") != std::string_view::npos ||
          han.find("別") != std::string_view::npos || han.find("别") != std::string_view::npos;
 }

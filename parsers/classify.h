@@ -57,10 +57,11 @@ struct Request {
   RequestKind kind = RequestKind::kUnknown;
   std::optional<std::string> username;
   std::optional<std::string> service;  // canonical name
-  std::map<std::string, std::string> fields;  // correction: postal_address, telephone, fax, email, name
-  std::optional<std::string> token;    // confirmation token found in the text
-  bool keep = false;                   // the customer asks to KEEP (reverse a cancellation)
-  std::optional<std::string> no_reply; // reason never to answer this mail (RFC 3834 etc.)
+  std::map<std::string, std::string>
+      fields;                           // correction: postal_address, telephone, fax, email, name
+  std::optional<std::string> token;     // confirmation token found in the text
+  bool keep = false;                    // the customer asks to KEEP (reverse a cancellation)
+  std::optional<std::string> no_reply;  // reason never to answer this mail (RFC 3834 etc.)
   Language language = Language::kEnglish;
 };
 

@@ -164,47 +164,69 @@ constexpr RawKeyword kRawKeywords[] = {
 };
 
 constexpr std::string_view kMarketingNouns[] = {
-    "newsletter", "marketing", "promotion", "promotional", "mailing list", "offers",
-    "advertising", "推廣",     "推广",      "廣告",        "广告",         "宣傳",
-    "宣传",        "電子報",   "电子报",
+    "newsletter", "marketing",   "promotion", "promotional", "mailing list",
+    "offers",     "advertising", "推廣",      "推广",        "廣告",
+    "广告",       "宣傳",        "宣传",      "電子報",      "电子报",
 };
 
 // RFC 5322 §3.6.5 suggests "Re:"; clients localize it (AW/WG German, SV/VS Nordic,
 // 回覆/轉寄 Traditional, 回复/答复/转发 Simplified Chinese).
 constexpr std::string_view kReplyPrefixes[] = {
-    "re", "fwd", "fw", "aw", "wg", "sv", "vs", "antw", "tr",
+    "re",   "fwd",  "fw",   "aw",   "wg",   "sv",   "vs",   "antw", "tr",
     "回覆", "回復", "回复", "答复", "答覆", "转发", "轉發", "轉寄",
 };
 
 // Only prefixes no person types at the start of a subject.
 constexpr std::string_view kAutoReplySubjects[] = {
-    "auto:", "auto reply", "auto-reply", "autoreply", "automatic reply", "autoresponse",
-    "auto response", "automatic response", "out of office", "out-of-office", "自动回复",
-    "自動回覆", "自動回復", "自动答复",
+    "auto:",        "auto reply",    "auto-reply",         "autoreply",     "automatic reply",
+    "autoresponse", "auto response", "automatic response", "out of office", "out-of-office",
+    "自动回复",     "自動回覆",      "自動回復",           "自动答复",
 };
 
 // Bounce subjects of the common MTAs, for bounces without a machine-readable sign.
 constexpr std::string_view kBounceSubjects[] = {
-    "undeliverable:", "undelivered mail returned to sender", "delivery status notification",
-    "returned mail:", "mail delivery failed", "failure notice", "delivery failure",
-    "non-delivery", "message delivery failure", "退信", "未能送達", "无法投递",
+    "undeliverable:",
+    "undelivered mail returned to sender",
+    "delivery status notification",
+    "returned mail:",
+    "mail delivery failed",
+    "failure notice",
+    "delivery failure",
+    "non-delivery",
+    "message delivery failure",
+    "退信",
+    "未能送達",
+    "无法投递",
 };
 
 constexpr UsernameLabel kUsernameLabels[] = {
-    {"my username is", LabelSep::kIs, false},  {"my user name is", LabelSep::kIs, false},
-    {"my login is", LabelSep::kIs, false},     {"my user id is", LabelSep::kIs, false},
+    {"my username is", LabelSep::kIs, false},
+    {"my user name is", LabelSep::kIs, false},
+    {"my login is", LabelSep::kIs, false},
+    {"my user id is", LabelSep::kIs, false},
     {"my account name is", LabelSep::kIs, false},
-    {"username", LabelSep::kPunct, false},      {"user name", LabelSep::kPunct, false},
-    {"user-name", LabelSep::kPunct, false},     {"user id", LabelSep::kPunct, false},
-    {"userid", LabelSep::kPunct, false},        {"account name", LabelSep::kPunct, true},
-    {"login name", LabelSep::kPunct, false},    {"login", LabelSep::kPunct, true},
-    {"account", LabelSep::kPunct, true},        {"用戶名稱", LabelSep::kLoose, false},
-    {"用户名称", LabelSep::kLoose, false},      {"使用者名稱", LabelSep::kLoose, false},
-    {"登入名稱", LabelSep::kLoose, false},      {"用戶名", LabelSep::kLoose, false},
-    {"用户名", LabelSep::kLoose, false},        {"登录名", LabelSep::kLoose, false},
-    {"帳戶名稱", LabelSep::kLoose, false},      {"账户名称", LabelSep::kLoose, false},
-    {"帳號", LabelSep::kLoose, false},          {"帐号", LabelSep::kLoose, false},
-    {"账号", LabelSep::kLoose, false},          {"賬號", LabelSep::kLoose, false},
+    {"username", LabelSep::kPunct, false},
+    {"user name", LabelSep::kPunct, false},
+    {"user-name", LabelSep::kPunct, false},
+    {"user id", LabelSep::kPunct, false},
+    {"userid", LabelSep::kPunct, false},
+    {"account name", LabelSep::kPunct, true},
+    {"login name", LabelSep::kPunct, false},
+    {"login", LabelSep::kPunct, true},
+    {"account", LabelSep::kPunct, true},
+    {"用戶名稱", LabelSep::kLoose, false},
+    {"用户名称", LabelSep::kLoose, false},
+    {"使用者名稱", LabelSep::kLoose, false},
+    {"登入名稱", LabelSep::kLoose, false},
+    {"用戶名", LabelSep::kLoose, false},
+    {"用户名", LabelSep::kLoose, false},
+    {"登录名", LabelSep::kLoose, false},
+    {"帳戶名稱", LabelSep::kLoose, false},
+    {"账户名称", LabelSep::kLoose, false},
+    {"帳號", LabelSep::kLoose, false},
+    {"帐号", LabelSep::kLoose, false},
+    {"账号", LabelSep::kLoose, false},
+    {"賬號", LabelSep::kLoose, false},
 };
 
 constexpr std::string_view kServiceLabels[] = {
@@ -212,32 +234,54 @@ constexpr std::string_view kServiceLabels[] = {
 };
 
 constexpr FieldLabel kFieldLabels[] = {
-    {"email", "email address"},      {"email", "e-mail address"},
-    {"postal_address", "postal address"}, {"postal_address", "mailing address"},
-    {"postal_address", "home address"},   {"postal_address", "address"},
-    {"postal_address", "通訊地址"},       {"postal_address", "通讯地址"},
-    {"postal_address", "郵寄地址"},       {"postal_address", "邮寄地址"},
-    {"postal_address", "地址"},           {"postal_address", "住址"},
-    {"telephone", "telephone number"},    {"telephone", "phone number"},
-    {"telephone", "mobile number"},       {"telephone", "telephone"},
-    {"telephone", "phone"},               {"telephone", "mobile"},
-    {"telephone", "tel"},                 {"telephone", "電話號碼"},
-    {"telephone", "电话号码"},            {"telephone", "電話"},
-    {"telephone", "电话"},                {"telephone", "手機"},
-    {"telephone", "手机"},                {"fax", "fax number"},
-    {"fax", "fax"},                       {"fax", "傳真號碼"},
-    {"fax", "传真号码"},                  {"fax", "傳真"},
-    {"fax", "传真"},                      {"email", "email"},
-    {"email", "e-mail"},                  {"email", "電郵地址"},
-    {"email", "电邮地址"},                {"email", "電子郵件"},
-    {"email", "电子邮件"},                {"email", "電郵"},
-    {"email", "电邮"},                    {"email", "邮箱"},
-    {"email", "郵箱"},                    {"name", "full name"},
-    {"name", "name"},                     {"name", "姓名"},
+    {"email", "email address"},
+    {"email", "e-mail address"},
+    {"postal_address", "postal address"},
+    {"postal_address", "mailing address"},
+    {"postal_address", "home address"},
+    {"postal_address", "address"},
+    {"postal_address", "通訊地址"},
+    {"postal_address", "通讯地址"},
+    {"postal_address", "郵寄地址"},
+    {"postal_address", "邮寄地址"},
+    {"postal_address", "地址"},
+    {"postal_address", "住址"},
+    {"telephone", "telephone number"},
+    {"telephone", "phone number"},
+    {"telephone", "mobile number"},
+    {"telephone", "telephone"},
+    {"telephone", "phone"},
+    {"telephone", "mobile"},
+    {"telephone", "tel"},
+    {"telephone", "電話號碼"},
+    {"telephone", "电话号码"},
+    {"telephone", "電話"},
+    {"telephone", "电话"},
+    {"telephone", "手機"},
+    {"telephone", "手机"},
+    {"fax", "fax number"},
+    {"fax", "fax"},
+    {"fax", "傳真號碼"},
+    {"fax", "传真号码"},
+    {"fax", "傳真"},
+    {"fax", "传真"},
+    {"email", "email"},
+    {"email", "e-mail"},
+    {"email", "電郵地址"},
+    {"email", "电邮地址"},
+    {"email", "電子郵件"},
+    {"email", "电子邮件"},
+    {"email", "電郵"},
+    {"email", "电邮"},
+    {"email", "邮箱"},
+    {"email", "郵箱"},
+    {"name", "full name"},
+    {"name", "name"},
+    {"name", "姓名"},
 };
 
-constexpr std::string_view kNewValueWords[] = {"my new ", "new ", "updated ", "correct ",
-                                               "新的", "新"};
+constexpr std::string_view kNewValueWords[] = {"my new ",  "new ", "updated ",
+                                               "correct ", "新的", "新"};
 
 // Common characters whose form differs between the scripts (pairs at the same index).
 constexpr std::string_view kTraditionalOnly =
@@ -303,8 +347,8 @@ std::size_t FindWord(std::string_view hay, std::string_view word, std::size_t fr
     const bool before_ok = pos == 0 || !IsAsciiAlnum(hay[pos - 1]) || !IsAsciiAlnum(word[0]);
     std::size_t end = pos + word.size();
     if (IsAsciiAlnum(word.back()) && end < hay.size() && hay[end] == 's') ++end;
-    const bool after_ok = end == hay.size() || !IsAsciiAlnum(hay[end]) ||
-                          !IsAsciiAlnum(word.back());
+    const bool after_ok =
+        end == hay.size() || !IsAsciiAlnum(hay[end]) || !IsAsciiAlnum(word.back());
     if (before_ok && after_ok) return pos;
   }
   return std::string_view::npos;

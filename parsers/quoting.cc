@@ -34,8 +34,7 @@ std::string Normalized(std::string_view line) {
 }
 
 bool IsHanAttribution(std::string_view n) {
-  return EndsWith(n, "写道:") || EndsWith(n, "寫道:") || EndsWith(n, "寫道") ||
-         EndsWith(n, "写道");
+  return EndsWith(n, "写道:") || EndsWith(n, "寫道:") || EndsWith(n, "寫道") || EndsWith(n, "写道");
 }
 
 // "On ... wrote:", "Am ... schrieb X <a@b>:", "Le ... a écrit :", "El ... escribió:".
@@ -47,7 +46,7 @@ bool IsLatinAttributionEnd(std::string_view n) {
 
 bool IsSeparator(std::string_view n) {
   if (n.size() >= 8 && n.find_first_not_of('_') == n.npos) return true;  // Outlook
-  if (StartsWith(n, "begin forwarded message")) return true;              // Apple Mail
+  if (StartsWith(n, "begin forwarded message")) return true;             // Apple Mail
   if (!StartsWith(n, "---") && !StartsWith(n, "___")) return false;
   return Contains(n, "original message") || Contains(n, "forwarded message") ||
          Contains(n, "原始邮件") || Contains(n, "原始郵件") || Contains(n, "邮件原件") ||
@@ -66,9 +65,9 @@ bool IsHeaderBlockStart(std::string_view n) {
 }
 
 bool IsHeaderBlockField(std::string_view n) {
-  return StartsAnyOf(n, {"sent:", "date:", "to:", "subject:", "cc:", "发送时间:", "發送時間:",
-                         "寄件日期:", "日期:", "时间:", "時間:", "收件人:", "收件者:", "主题:",
-                         "主題:", "主旨:"});
+  return StartsAnyOf(
+      n, {"sent:", "date:", "to:", "subject:", "cc:", "发送时间:", "發送時間:", "寄件日期:",
+          "日期:", "时间:", "時間:", "收件人:", "收件者:", "主题:", "主題:", "主旨:"});
 }
 
 class WordsCutter {

@@ -115,7 +115,8 @@ std::optional<std::string> ServiceLineValue(const Line& line,
   for (std::string_view label : ServiceLabels()) {
     if (line.lower.substr(start, label.size()) != label) continue;
     std::size_t i = SkipSpaces(line.lower, start + label.size());
-    if (i >= line.lower.size() || std::string_view(":=-").find(line.lower[i]) == std::string::npos) {
+    if (i >= line.lower.size() ||
+        std::string_view(":=-").find(line.lower[i]) == std::string::npos) {
       continue;
     }
     std::string_view value = Trim(line.text.substr(i + 1));

@@ -25,17 +25,17 @@ Message PersonMail(std::string subject, std::string body) {
 
 ClassifyConfig Config() {
   ClassifyConfig cfg;
-  cfg.services = {{"StreamPlus", {"Stream Plus", "串流"}}, {"NewsDaily", {"News Daily"}},
-                  {"TV", {}}};
+  cfg.services = {
+      {"StreamPlus", {"Stream Plus", "串流"}}, {"NewsDaily", {"News Daily"}}, {"TV", {}}};
   cfg.own_addresses = {"privacy@shop.example"};
   return cfg;
 }
 
 TEST_CASE("KindName and ParseKind are inverses", "[classify]") {
-  const RequestKind k = GENERATE(RequestKind::kUnsubscribe, RequestKind::kAccess,
-                                 RequestKind::kCorrection, RequestKind::kPolicy,
-                                 RequestKind::kMarketingOptOut, RequestKind::kConfirm,
-                                 RequestKind::kUnknown);
+  const RequestKind k =
+      GENERATE(RequestKind::kUnsubscribe, RequestKind::kAccess, RequestKind::kCorrection,
+               RequestKind::kPolicy, RequestKind::kMarketingOptOut, RequestKind::kConfirm,
+               RequestKind::kUnknown);
   CHECK(ParseKind(KindName(k)) == k);
   CHECK(std::string(KindName(RequestKind::kMarketingOptOut)) == "marketing_optout");
   CHECK_FALSE(ParseKind("Unsubscribe").has_value());
@@ -47,11 +47,11 @@ TEST_CASE("FindToken finds our token form and nothing else", "[classify][token]"
   CHECK(FindToken("[REF:ABCDEFGHIJKLMNOPQRSTUVWX23]") == kToken);
   CHECK(FindToken("> > quoted [ref:" + kToken + "]\n") == kToken);
   CHECK(FindToken("first ref:short then [ref:" + kToken + "]") == kToken);
-  CHECK_FALSE(FindToken("xref:" + kToken));                         // inside a word
-  CHECK_FALSE(FindToken("ref:" + kToken.substr(1)));                // 25 characters
-  CHECK_FALSE(FindToken("ref:" + kToken + "a"));                    // 27 characters
-  CHECK_FALSE(FindToken("ref:abcdefghijklmnopqrstuvwx18"));         // 1 and 8 are not base32
-  CHECK_FALSE(FindToken("ref: " + kToken));                         // no space allowed
+  CHECK_FALSE(FindToken("xref:" + kToken));                  // inside a word
+  CHECK_FALSE(FindToken("ref:" + kToken.substr(1)));         // 25 characters
+  CHECK_FALSE(FindToken("ref:" + kToken + "a"));             // 27 characters
+  CHECK_FALSE(FindToken("ref:abcdefghijklmnopqrstuvwx18"));  // 1 and 8 are not base32
+  CHECK_FALSE(FindToken("ref: " + kToken));                  // no space allowed
   CHECK_FALSE(FindToken(""));
   CHECK_FALSE(FindToken("::"));
   CHECK(FormatToken(kToken) == "[ref:" + kToken + "]");
@@ -185,7 +185,8 @@ TEST_CASE("Classify reads the request kind from keywords", "[classify][kind]") {
       {"RE: FW: AW: WG: 回覆: 回复： 答复: 转发: Re[2]: unsubscribe", "", K::kUnsubscribe},
       {"Privacy policy question", "also please update my address", K::kPolicy},
       {"Re: our privacy policy update", "please update my address", K::kCorrection},
-      {"", "unsubscribe\n\nOn Mon, 1 Jan 2024, Shop <a@shop.example> wrote:\n> privacy policy", K::kUnsubscribe},
+      {"", "unsubscribe\n\nOn Mon, 1 Jan 2024, Shop <a@shop.example> wrote:\n> privacy policy",
+       K::kUnsubscribe},
       {"", "thanks\n> unsubscribe", K::kUnknown},
       {"", "thanks\n-- \nunsubscribe", K::kUnknown},
       {"", "ｕｎｓｕｂｓｃｒｉｂｅ", K::kUnsubscribe},
@@ -206,8 +207,10 @@ TEST_CASE("Classify matches extra keywords from the config", "[classify][kind]")
 }
 
 TEST_CASE("Classify makes a mail carrying our token a confirmation", "[classify][token]") {
-  const std::string quoted = "\n\nOn Mon, Shop <privacy@shop.example> wrote:\n> Reply to confirm "
-                             "[ref:" + kToken + "]\n> Reply KEEP to keep your subscription.";
+  const std::string quoted =
+      "\n\nOn Mon, Shop <privacy@shop.example> wrote:\n> Reply to confirm "
+      "[ref:" +
+      kToken + "]\n> Reply KEEP to keep your subscription.";
   SECTION("token in the quoted text, whatever the customer wrote") {
     const Request r = Classify(PersonMail("Re: Please confirm", "unsubscribe" + quoted), Config());
     CHECK(r.kind == RequestKind::kConfirm);
@@ -220,15 +223,15 @@ TEST_CASE("Classify makes a mail carrying our token a confirmation", "[classify]
     CHECK(r.token == kToken);
   }
   SECTION("KEEP in the customer's words") {
-    const std::string body = GENERATE(as<std::string>{}, "KEEP", "keep it please", "保留",
-                                      "請保留我的訂閱", "Keep.");
+    const std::string body =
+        GENERATE(as<std::string>{}, "KEEP", "keep it please", "保留", "請保留我的訂閱", "Keep.");
     const Request r = Classify(PersonMail("Re: Please confirm", body + quoted), Config());
     CHECK(r.kind == RequestKind::kConfirm);
     CHECK(r.keep);
   }
   SECTION("a negated KEEP is not a KEEP") {
-    const std::string body = GENERATE(as<std::string>{}, "Don't keep it", "do not keep",
-                                      "不保留", "不要保留", "yes, cancel");
+    const std::string body = GENERATE(as<std::string>{}, "Don't keep it", "do not keep", "不保留",
+                                      "不要保留", "yes, cancel");
     const Request r = Classify(PersonMail("Re: Please confirm", body + quoted), Config());
     CHECK(r.kind == RequestKind::kConfirm);
     CHECK_FALSE(r.keep);
@@ -255,10 +258,10 @@ TEST_CASE("Classify reads the username after its label", "[classify][username]")
       {"帳號：tm-chan 謝謝", "tm-chan"},
       {"Ｕｓｅｒｎａｍｅ：ｂｏｂ", "bob"},
       {"Username: \"bob\"", "bob"},
-      {"username: bob@example.net", std::nullopt},    // an address is not a username
-      {"my account is closed", std::nullopt},          // "account" needs a separator
-      {"I have no login: sorry", std::nullopt},         // "login" only starts a line
-      {"Login: sorry, forgot it", "sorry"},             // documented: the label decides
+      {"username: bob@example.net", std::nullopt},          // an address is not a username
+      {"my account is closed", std::nullopt},               // "account" needs a separator
+      {"I have no login: sorry", std::nullopt},             // "login" only starts a line
+      {"Login: sorry, forgot it", "sorry"},                 // documented: the label decides
       {"Username: " + std::string(65, 'a'), std::nullopt},  // over 64 characters
       {"Thanks\n> Username: quoted", std::nullopt},
       {"unsubscribe", std::nullopt},
@@ -285,10 +288,10 @@ TEST_CASE("Classify reports the named service by its canonical name", "[classify
       {"", "Please unsubscribe me from stream plus.", "StreamPlus"},
       {"Unsubscribe STREAMPLUS", "", "StreamPlus"},
       {"", "取消串流訂閱", "StreamPlus"},
-      {"", "I use StreamPlus and News Daily", std::nullopt},        // ambiguous
+      {"", "I use StreamPlus and News Daily", std::nullopt},              // ambiguous
       {"", "StreamPlus and NewsDaily\nService: NewsDaily", "NewsDaily"},  // the line decides
-      {"", "Service: Gardening Weekly", "Gardening Weekly"},        // kept as written
-      {"", "my tvshow account", std::nullopt},                      // word-bounded
+      {"", "Service: Gardening Weekly", "Gardening Weekly"},              // kept as written
+      {"", "my tvshow account", std::nullopt},                            // word-bounded
       {"", "my TV account", "TV"},
       {"", "nothing named", std::nullopt},
   }));
@@ -297,29 +300,31 @@ TEST_CASE("Classify reports the named service by its canonical name", "[classify
 }
 
 TEST_CASE("Classify reads correction fields from labelled lines", "[classify][correction]") {
-  const Request r = Classify(PersonMail("Correction", "Please correct my data.\n"
-                                                      "New address: 1 Queen's Road, Central\n"
-                                                      "Tel.: +852 1234 5678\n"
-                                                      "Fax = 2345 6789\n"
-                                                      "E-mail address: new@example.net\n"
-                                                      "Name: Chan Tai Man\n"
-                                                      "Username: tmchan\n"
-                                                      "-- \nAddress: signature only"),
+  const Request r = Classify(PersonMail("Correction",
+                                        "Please correct my data.\n"
+                                        "New address: 1 Queen's Road, Central\n"
+                                        "Tel.: +852 1234 5678\n"
+                                        "Fax = 2345 6789\n"
+                                        "E-mail address: new@example.net\n"
+                                        "Name: Chan Tai Man\n"
+                                        "Username: tmchan\n"
+                                        "-- \nAddress: signature only"),
                              Config());
   CHECK(r.kind == RequestKind::kCorrection);
-  CHECK(r.fields == std::map<std::string, std::string>{
-                        {"postal_address", "1 Queen's Road, Central"},
-                        {"telephone", "+852 1234 5678"},
-                        {"fax", "2345 6789"},
-                        {"email", "new@example.net"},
-                        {"name", "Chan Tai Man"}});
+  CHECK(r.fields ==
+        std::map<std::string, std::string>{{"postal_address", "1 Queen's Road, Central"},
+                                           {"telephone", "+852 1234 5678"},
+                                           {"fax", "2345 6789"},
+                                           {"email", "new@example.net"},
+                                           {"name", "Chan Tai Man"}});
   CHECK(r.username == "tmchan");
 }
 
 TEST_CASE("Classify reads Chinese correction labels", "[classify][correction]") {
-  const Request r = Classify(PersonMail("更正資料", "通訊地址：香港中環皇后大道1號\n電話：12345678\n"
-                                                    "传真: 23456789\n邮箱：new@example.net\n姓名：陳大文\n"
-                                                    "my new phone is 555"),
+  const Request r = Classify(PersonMail("更正資料",
+                                        "通訊地址：香港中環皇后大道1號\n電話：12345678\n"
+                                        "传真: 23456789\n邮箱：new@example.net\n姓名：陳大文\n"
+                                        "my new phone is 555"),
                              Config());
   CHECK(r.kind == RequestKind::kCorrection);
   CHECK(r.fields.at("postal_address") == "香港中環皇后大道1號");
@@ -351,7 +356,7 @@ TEST_CASE("Classify tells English, Traditional and Simplified Chinese apart",
       {"", "我的用戶名 tmchan，請退訂", L::kTraditionalChinese},
       {"", "我要退订 username: bob", L::kSimplifiedChinese},
       {"", "退订 username: bob", L::kEnglish},  // as many latin words as Han characters
-      {"", "テストです。漢字", L::kEnglish},       // Japanese
+      {"", "テストです。漢字", L::kEnglish},    // Japanese
       {"", "Please unsubscribe me. 謝謝", L::kEnglish},
       {"", "保留", L::kTraditionalChinese},  // no script-specific character: tie
       {"Re: 退訂", "", L::kTraditionalChinese},

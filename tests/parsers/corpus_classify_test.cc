@@ -86,8 +86,8 @@ void Print(const std::string& folder, const FolderResult& r, double ms) {
 
 TEST_CASE("Classify never answers the corpus' auto-replies, bounces and list mail",
           "[classify][corpus]") {
-  const std::string folder = GENERATE(as<std::string>{}, "autoreply", "bounce", "list",
-                                      "normal", "malformed");
+  const std::string folder =
+      GENERATE(as<std::string>{}, "autoreply", "bounce", "list", "normal", "malformed");
   const fs::path dir = kCorpus / folder;
   if (!fs::is_directory(dir)) {
     WARN("SKIPPED: " << dir.string() << " is absent; the corpus lives in ../shared");
