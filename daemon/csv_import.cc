@@ -137,8 +137,8 @@ bool IsValidUsername(std::string_view s) {
   if (s.empty() || s.size() > kMaxUsername) return false;
   // Explicit ranges: std::isalnum depends on the locale.
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -210,8 +210,7 @@ ImportResult ImportCustomers(SqliteStore& store, std::string_view text, const st
   return result;
 }
 
-ImportResult ImportSubscriptions(SqliteStore& store, std::string_view text,
-                                 const std::string& file,
+ImportResult ImportSubscriptions(SqliteStore& store, std::string_view text, const std::string& file,
                                  const std::map<std::string, BillingPeriod>& services) {
   ImportResult result;
   Result<std::unordered_set<std::string>> customers = store.Usernames();

@@ -62,8 +62,7 @@ struct ImportResult {
 
 // Validate, then upsert (see SqliteStore::UpsertCustomers / UpsertSubscriptions).
 ImportResult ImportCustomers(SqliteStore& store, std::string_view text, const std::string& file);
-ImportResult ImportSubscriptions(SqliteStore& store, std::string_view text,
-                                 const std::string& file,
+ImportResult ImportSubscriptions(SqliteStore& store, std::string_view text, const std::string& file,
                                  const std::map<std::string, BillingPeriod>& services);
 
 }  // namespace mailreqd

@@ -15,8 +15,8 @@ class CsvParser {
     std::vector<CsvRecord> records;
     while (pos_ < text_.size()) {
       CsvRecord r = Record();
-      const bool blank = r.error.empty() && r.fields.size() == 1 && r.fields[0].empty() &&
-                         !last_field_quoted_;
+      const bool blank =
+          r.error.empty() && r.fields.size() == 1 && r.fields[0].empty() && !last_field_quoted_;
       if (!blank) records.push_back(std::move(r));
     }
     return records;

@@ -22,6 +22,9 @@ class DryRunStore : public Store {
   Result<std::vector<Subscription>> Subscriptions(const std::string& username) override {
     return real_.Subscriptions(username);
   }
+  Result<std::optional<TokenRow>> FindToken(const std::string& hash) override {
+    return real_.FindToken(hash);
+  }
   Status Commit(const Change& change) override;  // logs what would change
   Result<std::vector<OutboxRow>> DueReplies(int64_t, int) override {
     return std::vector<OutboxRow>{};  // nothing is sent in a dry run

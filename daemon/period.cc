@@ -3,6 +3,8 @@
 // for every date an int64 can hold, so no loops over years are needed anywhere.
 #include "daemon/period.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -10,7 +12,6 @@
 #include <ctime>
 #include <fstream>
 #include <mutex>
-#include <sys/stat.h>
 
 namespace mailreqd {
 namespace {
@@ -84,9 +85,9 @@ std::string LongDate(Date d) {
 int64_t DaysFromCivil(Date d) {
   const int64_t y = int64_t{d.year} - (d.month <= 2);
   const int64_t era = FloorDiv(y, 400);
-  const int64_t yoe = y - era * 400;                                     // [0, 399]
+  const int64_t yoe = y - era * 400;  // [0, 399]
   const int64_t doy = (153 * (d.month + (d.month > 2 ? -3 : 9)) + 2) / 5 + d.day - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;             // [0, 146096]
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;  // [0, 146096]
   return era * 146097 + doe - 719468;
 }
 

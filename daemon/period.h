@@ -10,8 +10,8 @@
 namespace mailreqd {
 
 enum class BillingPeriod { kMonthly, kYearly };
-const char* PeriodName(BillingPeriod p);                         // "monthly" / "yearly"
-std::optional<BillingPeriod> ParsePeriod(std::string_view s);    // inverse of PeriodName
+const char* PeriodName(BillingPeriod p);                       // "monthly" / "yearly"
+std::optional<BillingPeriod> ParsePeriod(std::string_view s);  // inverse of PeriodName
 
 // A calendar date with no zone (a local date in the configured zone).
 struct Date {
@@ -26,7 +26,7 @@ std::string IsoDate(Date d);                           // "2026-02-27"
 std::string LongDate(Date d);                          // "27 February 2026"
 bool IsLeapYear(int year);                             // Gregorian: 2000 yes, 2100 no
 int DaysInMonth(int year, int month);
-int64_t DaysFromCivil(Date d);                         // days since 1970-01-01
+int64_t DaysFromCivil(Date d);  // days since 1970-01-01
 Date CivilFromDays(int64_t days);
 Date AddDays(Date d, int64_t n);
 

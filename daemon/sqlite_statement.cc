@@ -64,8 +64,8 @@ Query& Query::BindInt(int64_t v) {
 // SQLITE_TRANSIENT: the caller's string may be a temporary that dies before Step().
 Query& Query::BindText(std::string_view v) {
   if (!status_.ok()) return *this;
-  return Check(sqlite3_bind_text64(stmt_, next_param_, v.data(), v.size(), SQLITE_TRANSIENT,
-                                   SQLITE_UTF8));
+  return Check(
+      sqlite3_bind_text64(stmt_, next_param_, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 Query& Query::BindBlob(std::string_view v) {

@@ -52,7 +52,7 @@ class Query {
   Query& BindOptText(const std::optional<std::string>& v);
   Query& BindOptInt(const std::optional<int64_t>& v);
 
-  bool Step();  // true: a row is ready; false: done, or failed (see status())
+  bool Step();   // true: a row is ready; false: done, or failed (see status())
   Status Run();  // steps to the end, ignoring rows; returns status()
   int Changes() const { return sqlite3_changes(db_); }
 

@@ -50,9 +50,12 @@ Status Prefixed(size_t index, size_t count, const Status& s) {
   if (count == 1) return s;
   const std::string m = "change " + std::to_string(index) + ": " + s.message();
   switch (s.kind()) {
-    case ErrorKind::kTransient: return Status::Transient(m);
-    case ErrorKind::kFatal: return Status::Fatal(m);
-    default: return Status::Permanent(m);
+    case ErrorKind::kTransient:
+      return Status::Transient(m);
+    case ErrorKind::kFatal:
+      return Status::Fatal(m);
+    default:
+      return Status::Permanent(m);
   }
 }
 
@@ -67,8 +70,8 @@ SqliteStore::~SqliteStore() = default;
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        int busy_timeout_ms) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(raw));  // owns the handle even on error
   if (rc != SQLITE_OK) {
     return Status::Fatal("open database " + path + ": " +
@@ -167,7 +170,8 @@ Status SqliteStore::ApplyChange(const Change& change) {
     token.request_id = *request_id;
     s = InsertToken(token);
   }
-  if (s.ok() && change.suppress_email) s = Prepare(kSuppress).BindText(*change.suppress_email).Run();
+  if (s.ok() && change.suppress_email)
+    s = Prepare(kSuppress).BindText(*change.suppress_email).Run();
   return s;
 }
 

@@ -67,7 +67,7 @@ class SqliteStore : public Store {
 
   // --- Confirmation tokens (see TokenRow in store.h) ---
   Status PutToken(const TokenRow& token);  // Permanent if the hash exists
-  Result<std::optional<TokenRow>> FindToken(const std::string& hash);
+  Result<std::optional<TokenRow>> FindToken(const std::string& hash) override;
 
   // --- Marketing suppression list for non-customers (case-insensitive) ---
   Status AddSuppression(const std::string& email);  // idempotent

@@ -60,8 +60,8 @@ Status SqliteStore::Backup(const std::string& path) {
   Status s;
   {
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     SqliteDb dest(raw);
     if (rc != SQLITE_OK) return SqliteStatus(raw, rc, "open backup " + tmp);
     s = CopyPages(db_.get(), dest.get());

@@ -41,14 +41,14 @@ struct RequestRecord {
   int64_t id = 0;
   std::string key;
   std::string message_id;
-  int64_t arrived = 0;        // unix seconds (IMAP INTERNALDATE)
-  std::string sender;         // From address as received
-  std::string kind;           // KindName()
-  std::string username;       // may be empty
-  std::string outcome;        // e.g. "cancelled", "review", "no_reply:auto-submitted"
-  std::string detail;         // human-readable, e.g. "ends 2026-02-27"
-  std::optional<Date> due_on; // for requests left open for a human
-  std::string folder;         // where the mail belongs: processed / review / quarantine
+  int64_t arrived = 0;         // unix seconds (IMAP INTERNALDATE)
+  std::string sender;          // From address as received
+  std::string kind;            // KindName()
+  std::string username;        // may be empty
+  std::string outcome;         // e.g. "cancelled", "review", "no_reply:auto-submitted"
+  std::string detail;          // human-readable, e.g. "ends 2026-02-27"
+  std::optional<Date> due_on;  // for requests left open for a human
+  std::string folder;          // where the mail belongs: processed / review / quarantine
 };
 
 struct OutboxRow {
@@ -56,10 +56,10 @@ struct OutboxRow {
   int64_t request_id = 0;
   std::string message_id;  // the reply's own Message-ID, stable across retries
   std::string recipient;
-  std::string raw;         // the whole RFC 5322 reply, CRLF line ends
+  std::string raw;                 // the whole RFC 5322 reply, CRLF line ends
   std::string status = "pending";  // pending / sent / failed
   int attempts = 0;
-  int64_t next_attempt_at = 0;     // unix seconds
+  int64_t next_attempt_at = 0;  // unix seconds
   std::string last_error;
   std::optional<int64_t> sent_at;  // unix seconds; MarkReply stamps "now" when sent and unset
 };
@@ -75,8 +75,8 @@ struct AuditEntry {
 // A confirmation token. Only the SHA-256 of the secret is stored (see sha256.h), so a
 // copy of the database cannot be used to confirm anything.
 struct TokenRow {
-  std::string hash;                   // hex SHA-256 of the secret sent by mail
-  std::string purpose;                // e.g. "data_correction"
+  std::string hash;     // hex SHA-256 of the secret sent by mail
+  std::string purpose;  // e.g. "data_correction"
   std::string username;
   std::optional<int64_t> request_id;  // the request that issued it
   std::string payload;                // what confirming does, e.g. a JSON of the change
@@ -98,13 +98,13 @@ struct Change {
   std::optional<Subscription> subscription_update;  // matched by id; status and ends_on written
   std::optional<Customer> customer_update;          // matched by username
   std::vector<AuditEntry> audit;
-  std::vector<OutboxRow> replies;                   // request_id filled in by the store
-  std::vector<TokenRow> new_tokens;                 // request_id filled in by the store
+  std::vector<OutboxRow> replies;    // request_id filled in by the store
+  std::vector<TokenRow> new_tokens;  // request_id filled in by the store
   // Marks this token used (used_at = request.arrived). Fails the whole Change with a
   // Permanent "token unknown or already used" unless it exists and is unused: the
   // check and the update are one transaction, so a token confirms at most once.
   std::optional<std::string> use_token_hash;
-  std::optional<std::string> suppress_email;        // marketing opt-out of a non-customer
+  std::optional<std::string> suppress_email;  // marketing opt-out of a non-customer
 };
 
 class Store {
@@ -114,6 +114,8 @@ class Store {
   virtual Result<std::optional<Customer>> FindCustomer(const std::string& username) = 0;
   virtual Result<std::vector<Customer>> CustomersByEmail(const std::string& email) = 0;
   virtual Result<std::vector<Subscription>> Subscriptions(const std::string& username) = 0;
+  // The token whose secret hashes to `hash` (hex SHA-256), used or not, or nullopt.
+  virtual Result<std::optional<TokenRow>> FindToken(const std::string& hash) = 0;
   // Writes the Change in one transaction. A request whose key is already stored is a
   // Permanent "duplicate request" and nothing changes (the caller treats it as done).
   // SQLITE_BUSY and I/O errors are Transient; constraint failures Permanent.

@@ -219,8 +219,9 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 }
 
 // "don't keep", "do not keep", "不保留", "不要保留", "唔好保留": the customer says the opposite.
+// ("No, keep it" is a KEEP, so a bare "no" does not negate.)
 bool Negated(std::string_view before) {
-  for (std::string_view n : {"not ", "don t ", "dont ", "never ", "no "}) {
+  for (std::string_view n : {"not ", "don t ", "dont ", "never "}) {
     if (EndsWith(before, n)) return true;
   }
   const std::string_view han =

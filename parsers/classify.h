@@ -57,8 +57,8 @@ struct Request {
   RequestKind kind = RequestKind::kUnknown;
   std::optional<std::string> username;
   std::optional<std::string> service;  // canonical name
-  std::map<std::string, std::string>
-      fields;                           // correction: postal_address, telephone, fax, email, name
+  // kCorrection only: postal_address, telephone, fax, email, name -> the new value.
+  std::map<std::string, std::string> fields;
   std::optional<std::string> token;     // confirmation token found in the text
   bool keep = false;                    // the customer asks to KEEP (reverse a cancellation)
   std::optional<std::string> no_reply;  // reason never to answer this mail (RFC 3834 etc.)

@@ -89,15 +89,19 @@ class WordsCutter {
       if (line == "-- " || line == "--") break;  // RFC 3676 §4.3 signature separator
       const std::string n = Normalized(line);
       if (!n.empty() && n[0] == '>') continue;  // RFC 3676 §4.5 quoted line
-      if (IsSeparator(n) || IsHanAttribution(n)) break;
-      if (IsLatinAttributionEnd(n) && IsAttribution(n, i, kept)) {
+      if (IsSeparator(n)) break;
+      if (IsHanAttribution(n) || (IsLatinAttributionEnd(n) && IsAttribution(n, i, kept))) {
         // Gmail wraps long attributions: drop the "On ..." half already kept.
         if (!kept.empty() && StartsWith(Normalized(kept.back()), "on ")) kept.pop_back();
+        // Quoted with ">": the customer may answer below or between the quotes (bottom
+        // posting), so read on. Unmarked quoted text follows: stop here.
+        if (QuoteFollows(i)) continue;
         break;
       }
       if (IsHeaderBlockStart(n) && HeaderBlockFollows(i)) break;
       kept.push_back(line);
     }
+    while (!kept.empty() && Trim(kept.back()).empty()) kept.pop_back();
     return Join(kept);
   }
 
@@ -109,6 +113,11 @@ class WordsCutter {
                      const std::vector<std::string_view>& kept) const {
     if (StartsWith(n, "on ") || Contains(n, "@")) return true;
     if (!kept.empty() && StartsWith(Normalized(kept.back()), "on ")) return true;
+    return QuoteFollows(i);
+  }
+
+  // Whether the next non-blank line after line i is quoted with ">".
+  bool QuoteFollows(std::size_t i) const {
     for (std::size_t k = i + 1; k < lines_.size(); ++k) {
       const std::string next = Normalized(lines_[k]);
       if (!next.empty()) return next[0] == '>';
@@ -125,9 +134,9 @@ class WordsCutter {
 
   static std::string Join(const std::vector<std::string_view>& kept) {
     std::string out;
-    for (std::string_view l : kept) {
-      if (!out.empty()) out.push_back('\n');
-      out.append(l);
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+      if (i > 0) out.push_back('\n');
+      out.append(kept[i]);
     }
     return out;
   }

@@ -3,9 +3,10 @@
 // Commands and usernames are read only from what the customer wrote, never from the
 // text they quote (our earlier mail, a forwarded mail) or their signature. What is cut:
 //   - quoted lines, starting with ">" (RFC 3676 §4.5), wherever they are;
-//   - everything from a reply attribution on: "On <date>, <who> wrote:" (also wrapped
-//     over two lines by Gmail, or "<who> <addr> wrote:"), "在 ... 写道：", "於 ... 寫道：",
-//     "... schrieb:", "... a écrit :";
+//   - reply attributions: "On <date>, <who> wrote:" (also wrapped over two lines by
+//     Gmail, or "<who> <addr> wrote:"), "在 ... 写道：", "於 ... 寫道：", "... schrieb:",
+//     "... a écrit :". When ">" lines follow, only the attribution is cut (the customer
+//     may answer below or between the quotes); otherwise everything from it on;
 //   - everything from a separator line: "-----Original Message-----", "-----原始邮件-----",
 //     QQ's "------------------ 原始邮件 ------------------", Outlook's line of underscores,
 //     "---------- Forwarded message ---------", "Begin forwarded message:";
@@ -21,7 +22,8 @@
 
 namespace mailreqd {
 
-// The customer's own lines of `body`, joined with '\n' (CR dropped, order kept).
+// The customer's own lines of `body`, joined with '\n' (CR dropped, order kept, trailing
+// blank lines dropped).
 // Linear in the size of body; lines after the first cut are not examined.
 std::string CustomerWords(std::string_view body);
 

@@ -223,8 +223,8 @@ TEST_CASE("Classify makes a mail carrying our token a confirmation", "[classify]
     CHECK(r.token == kToken);
   }
   SECTION("KEEP in the customer's words") {
-    const std::string body =
-        GENERATE(as<std::string>{}, "KEEP", "keep it please", "保留", "請保留我的訂閱", "Keep.");
+    const std::string body = GENERATE(as<std::string>{}, "KEEP", "keep it please", "保留",
+                                      "請保留我的訂閱", "Keep.", "No, keep it!");
     const Request r = Classify(PersonMail("Re: Please confirm", body + quoted), Config());
     CHECK(r.kind == RequestKind::kConfirm);
     CHECK(r.keep);

@@ -16,12 +16,19 @@ TEST_CASE("CustomerWords cuts quoted text, attributions, separators and signatur
   const CutCase c = GENERATE(values<CutCase>({
       {"plain text is kept", "Please unsubscribe me.\nUsername: bob",
        "Please unsubscribe me.\nUsername: bob"},
-      {"CRLF is dropped", "line one\r\nline two\r\n", "line one\nline two\n"},
+      {"CRLF is dropped", "line one\r\nline two\r\n", "line one\nline two"},
       {"> lines are skipped anywhere", "top\n> quoted\n>> deeper\n  > indented\nbottom",
        "top\nbottom"},
-      {"On ... wrote:",
-       "keep this\n\nOn Mon, 1 Jan 2024 at 10:00, Shop <help@shop.example> wrote:\n> x\nold",
-       "keep this\n"},
+      {"On ... wrote: then quotes",
+       "keep this\n\nOn Mon, 1 Jan 2024 at 10:00, Shop <help@shop.example> wrote:\n> x\n",
+       "keep this"},
+      {"bottom posting below the quotes",
+       "On Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\n> unsubscribe?\n\nupdate my address\n",
+       "\nupdate my address"},
+      {"interleaved answers", "On Mon, Shop wrote:\n> Username?\nUsername: bob\n> Service?\nTV",
+       "Username: bob\nTV"},
+      {"attribution without quote marks ends the words",
+       "mine\nOn Mon, 1 Jan 2024, Shop <help@shop.example> wrote:\nunmarked old text", "mine"},
       {"Gmail wraps the attribution",
        "yes\nOn Wed, Nov 19, 2014 at 12:11 AM, Levi Morrison <\nlevim@php.net> wrote:\n\n> old",
        "yes"},
@@ -41,8 +48,7 @@ TEST_CASE("CustomerWords cuts quoted text, attributions, separators and signatur
       {"Outlook underscores and header block",
        "mine\n________________________________\nFrom: Shop\nSent: Monday\nold", "mine"},
       {"header block alone",
-       "mine\n\nFrom: Shop <help@shop.example>\nSent: Monday, 1 January 2024\nTo: me\nold",
-       "mine\n"},
+       "mine\n\nFrom: Shop <help@shop.example>\nSent: Monday, 1 January 2024\nTo: me\nold", "mine"},
       {"bold header block from HTML", "mine\n*From:* Shop\n*Sent:* Monday\nold", "mine"},
       {"Chinese Outlook header block", "我的\n发件人: 客服\n发送时间: 2024年1月1日\n旧", "我的"},
       {"Traditional Outlook header block", "我的\n寄件者: 客服\n寄件日期: 2024年1月1日\n舊",
@@ -64,7 +70,7 @@ TEST_CASE("CustomerWords cuts quoted text, attributions, separators and signatur
 TEST_CASE("CustomerWords is linear on a huge unquoted body", "[quoting]") {
   std::string body;
   for (int i = 0; i < 100000; ++i) body += "a line of text that goes on\n";
-  CHECK(CustomerWords(body) == body);
+  CHECK(CustomerWords(body) == body.substr(0, body.size() - 1));
 }
 
 }  // namespace

@@ -12,8 +12,8 @@ namespace {
 using testing::OpenStore;
 using testing::TempDir;
 
-const std::map<std::string, BillingPeriod> kServices = {
-    {"news", BillingPeriod::kMonthly}, {"annual", BillingPeriod::kYearly}};
+const std::map<std::string, BillingPeriod> kServices = {{"news", BillingPeriod::kMonthly},
+                                                        {"annual", BillingPeriod::kYearly}};
 
 const std::string kCustomersHead =
     "username,email,name,postal_address,telephone,fax,marketing_opt_in\r\n";
@@ -71,15 +71,15 @@ TEST_CASE("ValidateCustomersCsv reads good rows", "[csv][import]") {
 
 TEST_CASE("ValidateCustomersCsv reports every bad row with file and line", "[csv][import]") {
   const std::string text = kCustomersHead +
-                           "good,g@example.com,,,,,1\n"              // 2
-                           "short,s@example.com,,,,\n"               // 3
-                           ",e@example.com,,,,,1\n"                  // 4
-                           "bad name,b@example.com,,,,,1\n"          // 5
-                           "mail,not-an-address,,,,,1\n"             // 6
-                           "optin,o@example.com,,,,,maybe\n"         // 7
-                           "good,other@example.com,,,,,0\n"          // 8
+                           "good,g@example.com,,,,,1\n"             // 2
+                           "short,s@example.com,,,,\n"              // 3
+                           ",e@example.com,,,,,1\n"                 // 4
+                           "bad name,b@example.com,,,,,1\n"         // 5
+                           "mail,not-an-address,,,,,1\n"            // 6
+                           "optin,o@example.com,,,,,maybe\n"        // 7
+                           "good,other@example.com,,,,,0\n"         // 8
                            "\"multi\nline\",m@example.com,,,,,x\n"  // 9-10
-                           "quote,\"q\"x,,,,,1\n";                   // 11
+                           "quote,\"q\"x,,,,,1\n";                  // 11
   auto result = ValidateCustomersCsv(text, "c.csv");
   CHECK(result.rows.empty());
   CHECK(result.errors == std::vector<std::string>{
@@ -126,14 +126,14 @@ TEST_CASE("ValidateSubscriptionsCsv reports every bad row with file and line", "
   const std::unordered_set<std::string> customers = {"alice", "bob"};
   const std::string text =
       "username,service,anchor\n"
-      "alice,news,2026-01-31\n"   // 2
-      "alice,annual,2024-02-29\n" // 3
-      "carol,news,2026-01-01\n"   // 4
-      "bob,weekly,2026-01-01\n"   // 5
-      "bob,news,2026-02-30\n"     // 6
-      "alice,news,2026-03-01\n"   // 7
-      "bob,news\n"                // 8
-      ",news,2026-01-01\n";       // 9
+      "alice,news,2026-01-31\n"    // 2
+      "alice,annual,2024-02-29\n"  // 3
+      "carol,news,2026-01-01\n"    // 4
+      "bob,weekly,2026-01-01\n"    // 5
+      "bob,news,2026-02-30\n"      // 6
+      "alice,news,2026-03-01\n"    // 7
+      "bob,news\n"                 // 8
+      ",news,2026-01-01\n";        // 9
   auto result = ValidateSubscriptionsCsv(text, "s.csv", kServices, customers);
   CHECK(result.rows.empty());
   CHECK(result.errors == std::vector<std::string>{
@@ -191,8 +191,8 @@ TEST_CASE("ImportSubscriptions keeps a cancellation unless the anchor changes", 
   auto unknown = ImportSubscriptions(*store, head + "zed,news,2026-01-31\n", "s", kServices);
   CHECK(unknown.errors == std::vector<std::string>{"s:2: no customer with this username"});
 
-  auto same = ImportSubscriptions(
-      *store, head + "alice,news,2026-01-31\nalice,annual,2025-06-01\n", "s", kServices);
+  auto same = ImportSubscriptions(*store, head + "alice,news,2026-01-31\nalice,annual,2025-06-01\n",
+                                  "s", kServices);
   REQUIRE(same.ok());
   CHECK(same.imported == 2);
   auto subs = *store->Subscriptions("alice");

@@ -48,8 +48,8 @@ TEST_CASE("SqliteStore Open creates the schema in WAL mode", "[sqlite]") {
   for (const char* table : {"customers", "subscriptions", "requests", "outbox", "audit", "tokens",
                             "suppression", "mailbox_state"}) {
     INFO(table);
-    CHECK(raw.Int(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + table +
-                  "'") == 1);
+    CHECK(raw.Int(std::string("SELECT count(*) FROM sqlite_schema WHERE name = '") + table + "'") ==
+          1);
   }
 }
 

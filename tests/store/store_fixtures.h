@@ -73,8 +73,13 @@ class RawDb {
 };
 
 inline Customer SampleCustomer(const std::string& username) {
-  return Customer{username, username + "@example.com", "Chan Tai Man", "1 Queen's Road, Central",
-                  "+852 2123 4567", "", true};
+  return Customer{username,
+                  username + "@example.com",
+                  "Chan Tai Man",
+                  "1 Queen's Road, Central",
+                  "+852 2123 4567",
+                  "",
+                  true};
 }
 
 inline Subscription SampleSubscription(const std::string& username, const std::string& service) {

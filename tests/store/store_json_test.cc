@@ -7,10 +7,14 @@
 
 namespace mailreqd {
 
-TEST_CASE("CustomerJson lists the customer and each subscription's effective status",
-          "[json]") {
-  Customer c{"alice", "alice@example.com", "Chan \"Ally\" Tai Man", "Flat 1\nQueen's Road",
-             "+852 2123 4567", "", true};
+TEST_CASE("CustomerJson lists the customer and each subscription's effective status", "[json]") {
+  Customer c{"alice",
+             "alice@example.com",
+             "Chan \"Ally\" Tai Man",
+             "Flat 1\nQueen's Road",
+             "+852 2123 4567",
+             "",
+             true};
   Subscription active;
   active.service = "news";
   active.anchor = Date{2026, 1, 31};
@@ -19,17 +23,19 @@ TEST_CASE("CustomerJson lists the customer and each subscription's effective sta
   cancelling.period = BillingPeriod::kYearly;
   cancelling.status = "cancelling";
   cancelling.ends_on = Date{2026, 3, 30};
-  CHECK(CustomerJson(c, {active, cancelling}, Date{2026, 3, 30}) ==
-        R"({"username":"alice","email":"alice@example.com","name":"Chan \"Ally\" Tai Man",)"
-        R"("postal_address":"Flat 1\nQueen's Road","telephone":"+852 2123 4567","fax":"",)"
-        R"("marketing_opt_in":true,"subscriptions":[)"
-        R"({"service":"news","period":"monthly","anchor":"2026-01-31","status":"active","ends_on":null},)"
-        R"({"service":"annual","period":"yearly","anchor":"2026-01-31","status":"cancelling","ends_on":"2026-03-30"}]})");
-  CHECK(SubscriptionJson(cancelling, Date{2026, 3, 31}) ==
-        R"({"service":"annual","period":"yearly","anchor":"2026-01-31","status":"ended","ends_on":"2026-03-30"})");
+  CHECK(
+      CustomerJson(c, {active, cancelling}, Date{2026, 3, 30}) ==
+      R"({"username":"alice","email":"alice@example.com","name":"Chan \"Ally\" Tai Man",)"
+      R"("postal_address":"Flat 1\nQueen's Road","telephone":"+852 2123 4567","fax":"",)"
+      R"("marketing_opt_in":true,"subscriptions":[)"
+      R"({"service":"news","period":"monthly","anchor":"2026-01-31","status":"active","ends_on":null},)"
+      R"({"service":"annual","period":"yearly","anchor":"2026-01-31","status":"cancelling","ends_on":"2026-03-30"}]})");
+  CHECK(
+      SubscriptionJson(cancelling, Date{2026, 3, 31}) ==
+      R"({"service":"annual","period":"yearly","anchor":"2026-01-31","status":"ended","ends_on":"2026-03-30"})");
   c.marketing_opt_in = false;
-  CHECK(CustomerJson(c, {}, Date{2026, 1, 1}).find(R"("marketing_opt_in":false,"subscriptions":[]})") !=
-        std::string::npos);
+  CHECK(CustomerJson(c, {}, Date{2026, 1, 1})
+            .find(R"("marketing_opt_in":false,"subscriptions":[]})") != std::string::npos);
 }
 
 TEST_CASE("RequestJson writes every column, due_on null when unset", "[json]") {
