@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -21,10 +22,43 @@ std::string AddrOf(const std::string& from) {
   return from;
 }
 
+// Enough to catch typos and placeholders ("support", "a@", "x y@z"); SMTP has the last word.
+bool LooksLikeAddress(const std::string& a) {
+  auto at = a.rfind('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= a.size()) return false;
+  if (a.find('.', at) == std::string::npos) return false;
+  for (unsigned char c : a) {
+    if (c <= ' ' || c == '<' || c == '>' || c == ',' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// A zero timeout means "wait forever" to libcurl, which would starve the watchdog.
+int PositiveDuration(YamlReader& r, const YAML::Node& n, const std::string& name, const char* key,
+                     int dflt) {
+  int v = r.Duration(n, name, key, dflt);
+  if (v < 1) {
+    r.Error(n[key], name, "must be at least 1s");
+    return dflt;
+  }
+  return v;
+}
+
+LogFormat ReadLogFormat(YamlReader& r, const YAML::Node& root) {
+  std::string f = r.String(root, "log_format", "log_format", false, "auto");
+  if (f == "auto") return LogFormat::kAuto;
+  if (f == "text") return LogFormat::kText;
+  if (f == "json") return LogFormat::kJson;
+  r.Error(root["log_format"], "log_format", "must be auto, text or json, not \"" + f + "\"");
+  return LogFormat::kAuto;
+}
+
 void ReadMailbox(YamlReader& r, const YAML::Node& n, MailboxConfig& m) {
-  r.Keys(n, "mailbox", {"url", "username", "password_file", "processed_folder", "review_folder",
+  if (!r.Keys(n, "mailbox", {"url", "username", "password_file", "processed_folder", "review_folder",
                         "quarantine_folder", "ca_file", "insecure_skip_verify",
-                        "require_starttls", "poll_interval", "timeout"});
+                        "require_starttls", "poll_interval", "timeout"})) {
+    return;
+  }
   m.url = r.Url(n, "mailbox.url", "url", {"imap", "imaps", "maildir"});
   m.username = r.String(n, "mailbox.username", "username", m.url.rfind("maildir", 0) != 0);
   m.password_file = r.String(n, "mailbox.password_file", "password_file", false);
@@ -36,24 +70,26 @@ void ReadMailbox(YamlReader& r, const YAML::Node& n, MailboxConfig& m) {
   m.ca_file = r.String(n, "mailbox.ca_file", "ca_file", false);
   m.insecure_skip_verify = r.Bool(n, "mailbox.insecure_skip_verify", "insecure_skip_verify", false);
   m.require_starttls = r.Bool(n, "mailbox.require_starttls", "require_starttls", true);
-  m.poll_interval_s = r.Duration(n, "mailbox.poll_interval", "poll_interval", 60);
-  m.timeout_s = r.Duration(n, "mailbox.timeout", "timeout", 30);
+  m.poll_interval_s = PositiveDuration(r, n, "mailbox.poll_interval", "poll_interval", 60);
+  m.timeout_s = PositiveDuration(r, n, "mailbox.timeout", "timeout", 30);
 }
 
 void ReadSmtp(YamlReader& r, const YAML::Node& n, SmtpConfig& s) {
-  r.Keys(n, "smtp", {"url", "from", "username", "password_file", "ca_file", "require_tls",
-                     "timeout", "max_attempts"});
+  if (!r.Keys(n, "smtp", {"url", "from", "username", "password_file", "ca_file", "require_tls",
+                          "timeout", "max_attempts"})) {
+    return;
+  }
   s.url = r.Url(n, "smtp.url", "url", {"smtp", "smtps"});
   s.from = r.String(n, "smtp.from", "from", true);
   s.from_addr = AddrOf(s.from);
-  if (!s.from.empty() && s.from_addr.find('@') == std::string::npos) {
+  if (!s.from.empty() && !LooksLikeAddress(s.from_addr)) {
     r.Error(n["from"], "smtp.from", "must contain an address like support@example.com");
   }
   s.username = r.String(n, "smtp.username", "username", false);
   s.password_file = r.String(n, "smtp.password_file", "password_file", false);
   s.ca_file = r.String(n, "smtp.ca_file", "ca_file", false);
   s.require_tls = r.Bool(n, "smtp.require_tls", "require_tls", false);
-  s.timeout_s = r.Duration(n, "smtp.timeout", "timeout", 30);
+  s.timeout_s = PositiveDuration(r, n, "smtp.timeout", "timeout", 30);
   s.max_attempts = r.Int(n, "smtp.max_attempts", "max_attempts", s.max_attempts, 1, 100);
 }
 
@@ -64,7 +100,7 @@ void ReadServices(YamlReader& r, const YAML::Node& list, std::vector<ServiceConf
   }
   std::set<std::string> seen;
   for (const auto& n : list) {
-    r.Keys(n, "services[]", {"name", "period", "aliases"});
+    if (!r.Keys(n, "services[]", {"name", "period", "aliases"})) continue;
     ServiceConfig s;
     s.name = r.String(n, "services[].name", "name", true);
     std::string period = r.String(n, "services[].period", "period", true);
@@ -82,17 +118,20 @@ void ReadServices(YamlReader& r, const YAML::Node& list, std::vector<ServiceConf
 }
 
 void ReadCompany(YamlReader& r, const YAML::Node& n, CompanyConfig& c) {
-  r.Keys(n, "company", {"name", "privacy_officer", "privacy_email", "postal_address"});
+  if (!r.Keys(n, "company", {"name", "privacy_officer", "privacy_email", "postal_address"})) return;
   c.name = r.String(n, "company.name", "name", false, c.name);
   c.privacy_officer = r.String(n, "company.privacy_officer", "privacy_officer", false,
                                c.privacy_officer);
   c.privacy_email = r.String(n, "company.privacy_email", "privacy_email", false);
+  if (!c.privacy_email.empty() && !LooksLikeAddress(c.privacy_email)) {
+    r.Error(n["privacy_email"], "company.privacy_email", "must be an address like privacy@example.com");
+  }
   c.postal_address = r.String(n, "company.postal_address", "postal_address", false);
 }
 
 void ReadTop(YamlReader& r, const YAML::Node& root, Config& c) {
   r.Keys(root, "", {"mailbox", "smtp", "database", "timezone", "services", "company",
-                    "templates_dir", "token_ttl"});
+                    "templates_dir", "token_ttl", "trusted_authserv_ids", "log_format"});
   if (r.Required(root, "mailbox", "mailbox")) ReadMailbox(r, root["mailbox"], c.mailbox);
   if (r.Required(root, "smtp", "smtp")) ReadSmtp(r, root["smtp"], c.smtp);
   c.database = r.String(root, "database", "database", true);
@@ -104,7 +143,9 @@ void ReadTop(YamlReader& r, const YAML::Node& root, Config& c) {
   if (root["company"]) ReadCompany(r, root["company"], c.company);
   c.templates_dir = r.String(root, "templates_dir", "templates_dir", false);
   c.token_ttl_days = r.Duration(root, "token_ttl", "token_ttl", 7 * 86400) / 86400;
+  c.trusted_authserv_ids = r.StringList(root, "trusted_authserv_ids", "trusted_authserv_ids");
   if (c.token_ttl_days < 1) r.Error(root["token_ttl"], "token_ttl", "must be at least 1d");
+  c.log_format = ReadLogFormat(r, root);
 }
 
 }  // namespace
@@ -164,6 +205,14 @@ Result<std::string> ReadSecretFile(const std::string& path) {
   std::string s = ss.str();
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
+}
+
+std::string SecretPath(const std::string& password_file) {
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  if (password_file.empty() || password_file.find('/') != std::string::npos || !dir || !*dir) {
+    return password_file;
+  }
+  return std::string(dir) + "/" + password_file;
 }
 
 }  // namespace mailreqd

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/log.h"
 #include "daemon/period.h"
 #include "daemon/status.h"
 #include "parsers/classify.h"
@@ -61,6 +62,10 @@ struct Config {
   CompanyConfig company;
   std::string templates_dir;  // operator overrides; built-in templates otherwise
   int token_ttl_days = 7;
+  // authserv-ids (RFC 8601) of our own receiving servers, whose Authentication-Results
+  // headers we trust; a dmarc=fail from one of them marks the mail as forged.
+  std::vector<std::string> trusted_authserv_ids;
+  LogFormat log_format = LogFormat::kAuto;  // auto: text (journald-aware); json for shippers
 
   const ServiceConfig* FindService(const std::string& name) const;
   ClassifyConfig ForClassify() const;
@@ -71,6 +76,12 @@ Result<Config> LoadConfig(const std::string& path);
 Result<Config> ParseConfig(const std::string& yaml_text, const std::string& path);
 
 // Reads a secret file, refusing one readable by group or others. Trailing newline cut.
+// Errors name the file, never its content.
 Result<std::string> ReadSecretFile(const std::string& path);
+
+// Where a `password_file:` value points: a bare name (no '/') is a systemd credential
+// (LoadCredential=NAME:...) in $CREDENTIALS_DIRECTORY when that is set; anything else is
+// a path as given.
+std::string SecretPath(const std::string& password_file);
 
 }  // namespace mailreqd

@@ -1,22 +1,68 @@
 #include "daemon/decide.h"
 
-#include "daemon/identity.h"
+#include <algorithm>
+
+#include "daemon/reply_mail.h"
 
 namespace mailreqd {
 namespace {
 
-Date LocalArrival(const Incoming& in, const Config& cfg) {
-  auto d = LocalDateOf(in.arrived, cfg.timezone);
-  return d ? *d : CivilFromDays(in.arrived / 86400);  // zone was validated at load
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
 }
 
-std::string ServiceList(const std::vector<Subscription>& subs) {
-  std::string out;
-  for (const auto& s : subs) out += "- " + s.service + "\n";
-  return out;
+// What a request summary says in the confirmation mail, in the reply's language.
+std::string Summary(const PendingAction& a) {
+  bool zh = a.language != Language::kEnglish;
+  std::string svc = a.service.value_or(zh ? "" : "your");
+  switch (a.kind) {
+    case RequestKind::kUnsubscribe:
+      return zh ? "取消" + svc + "訂閱" : "cancel " + svc + " subscription";
+    case RequestKind::kAccess:
+      return zh ? "索取您的個人資料副本" : "send a copy of the personal data we hold about you";
+    case RequestKind::kCorrection:
+      return zh ? "更正您的個人資料" : "correct your personal data";
+    default:
+      return zh ? "處理您的要求" : "act on your request";
+  }
+}
+
+bool NeedsAccount(RequestKind k) {
+  return k == RequestKind::kUnsubscribe || k == RequestKind::kAccess ||
+         k == RequestKind::kCorrection;
 }
 
 }  // namespace
+
+std::string ChineseDate(Date d) {
+  return std::to_string(d.year) + "年" + std::to_string(d.month) + "月" + std::to_string(d.day) +
+         "日";
+}
+
+bool DmarcFailed(const Message& msg, const std::vector<std::string>& trusted) {
+  for (const auto& h : msg.headers) {
+    if (h.name != "authentication-results") continue;
+    std::string v = Lower(h.value);
+    size_t semi = v.find(';');
+    std::string id = v.substr(0, semi);
+    id.erase(0, id.find_first_not_of(" \t"));
+    id = id.substr(0, id.find_first_of(" \t"));  // authserv-id [version]
+    bool ours = std::find_if(trusted.begin(), trusted.end(),
+                             [&](const std::string& t) { return Lower(t) == id; }) != trusted.end();
+    // Only our own servers' verdicts count: anyone can write this header (RFC 8601 §5).
+    if (ours && semi != std::string::npos && v.find("dmarc=fail", semi) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Date Decider::LocalDate(int64_t t) const {
+  auto d = LocalDateOf(t, config_.timezone);
+  return d ? *d : CivilFromDays(t / 86400);  // the zone was validated at load
+}
 
 TemplateVars Decider::CommonVars(const Incoming& in, const Customer* account) const {
   TemplateVars v;
@@ -26,17 +72,18 @@ TemplateVars Decider::CommonVars(const Incoming& in, const Customer* account) co
   v["company_address"] = config_.company.postal_address;
   v["original_subject"] = in.msg.subject;
   v["original_date"] = in.msg.date;
-  v["name"] = account ? account->name : in.msg.from.name;
-  v["username"] = account ? account->username : in.request.username.value_or("");
+  v["name"] = account ? account->name : "";
+  v["username"] = account ? account->username : "";
   return v;
 }
 
-ReplyPlan Decider::Reply(const std::string& tmpl, const Incoming& in, const Customer& to) const {
+ReplyPlan Decider::Reply(const std::string& tmpl, const Incoming& in, const PendingAction& a,
+                         const Customer& to) const {
   ReplyPlan r;
   r.template_name = tmpl;
   r.to = to.email;
   r.to_name = to.name;
-  r.language = in.request.language;
+  r.language = a.language;
   r.vars = CommonVars(in, &to);
   return r;
 }
@@ -50,8 +97,24 @@ Decision Decider::ForHuman(const std::string& outcome, const std::string& detail
   return d;
 }
 
+TokenRow Decider::MakeToken(const std::string& purpose, const Customer& account,
+                            const PendingAction& a, int64_t now, std::string& secret) const {
+  secret = NewTokenSecret();
+  TokenRow t;
+  t.hash = TokenHash(secret);
+  t.purpose = purpose;
+  t.username = account.username;
+  t.payload = EncodeAction(a);
+  t.expires_at = now + int64_t{config_.token_ttl_days} * 86400;
+  return t;
+}
+
 Result<Decision> Decider::Decide(const Incoming& in) {
   const Request& req = in.request;
+  if (DmarcFailed(in.msg, config_.trusted_authserv_ids)) {
+    // Forged: no change, and no mail to the forged address (no backscatter).
+    return ForHuman("forged", "dmarc=fail");
+  }
   if (req.no_reply) {
     Decision d;
     d.outcome = "no_reply";
@@ -59,71 +122,76 @@ Result<Decision> Decider::Decide(const Incoming& in) {
     d.folder = Folder::kReview;
     return d;
   }
-  if (req.kind != RequestKind::kUnsubscribe) return ForHuman("review", KindName(req.kind));
+  switch (req.kind) {
+    case RequestKind::kConfirm: return Confirm(in);
+    case RequestKind::kPolicy: return Policy(in);
+    case RequestKind::kMarketingOptOut: return MarketingOptOut(in);
+    case RequestKind::kUnknown: return ForHuman("review", "unknown request");
+    default: break;
+  }
+  auto id = Identify(in);
+  if (!id.ok()) return id.status();
+  PendingAction a{req.kind, req.service, in.arrived, req.language, 0, "", req.fields};
+  if (id->verification == Verification::kVerified) return Act(in, a, *id->account);
+  if (id->verification == Verification::kUnverified) return AskOwner(in, a, *id->account);
+  return NeedsAccount(req.kind) ? NeutralAck(in, "no_account") : ForHuman("review", "no account");
+}
 
+Result<Identity> Decider::Identify(const Incoming& in) {
   std::optional<Customer> by_username;
-  if (req.username) {
-    auto c = store_.FindCustomer(*req.username);
+  if (in.request.username) {
+    auto c = store_.FindCustomer(*in.request.username);
     if (!c.ok()) return c.status();
     by_username = *c;
   }
-  auto by_sender = store_.CustomersByEmail(NormalizeAddress(in.msg.from.addr));
-  if (!by_sender.ok()) return by_sender.status();
-  Identity id = ResolveIdentity(in.msg.from.addr, req.username, by_username, *by_sender);
-  if (id.verification != Verification::kVerified) {
-    return ForHuman("unverified", id.account ? "sender is not the registered address"
-                                             : "no matching account");
+  std::vector<Customer> by_sender;
+  std::string from = NormalizeAddress(in.msg.from.addr);
+  if (!from.empty()) {
+    auto found = store_.CustomersByEmail(from);
+    if (!found.ok()) return found.status();
+    by_sender = std::move(*found);
   }
-  return Unsubscribe(in, *id.account);
+  return ResolveIdentity(in.msg.from.addr, in.request.username, by_username, by_sender);
 }
 
-Result<Decision> Decider::Unsubscribe(const Incoming& in, const Customer& account) {
-  auto subs = store_.Subscriptions(account.username);
-  if (!subs.ok()) return subs.status();
-  Date today = LocalArrival(in, config_);
-  std::vector<Subscription> live;
-  for (const auto& s : *subs) {
-    bool named = !in.request.service || s.service == *in.request.service;
-    if (named && EffectiveStatus(s, today) != "ended") live.push_back(s);
+Result<Decision> Decider::Act(const Incoming& in, const PendingAction& a, const Customer& account) {
+  switch (a.kind) {
+    case RequestKind::kUnsubscribe: return Unsubscribe(in, a, account);
+    case RequestKind::kAccess: return Access(in, a, account);
+    case RequestKind::kCorrection: return Correction(in, a, account);
+    default: return ForHuman("review", KindName(a.kind));
   }
-  Decision d;
+}
+
+Decision Decider::AskOwner(const Incoming& in, const PendingAction& a, const Customer& account) {
+  // Nothing changes. The owner is asked at the registered address; the sender learns
+  // nothing they could not have guessed.
+  Decision d = NeutralAck(in, "confirmation_sent");
   d.username = account.username;
-  if (live.empty()) {
-    d.outcome = "nothing_active";
-    d.replies.push_back(Reply("unsubscribe_nothing_active", in, account));
-    d.replies.back().vars["service"] = in.request.service.value_or("");
-    return d;
+  std::string secret;
+  d.new_tokens.push_back(MakeToken(kPurposeConfirm, account, a, in.arrived, secret));
+  ReplyPlan ask = Reply("confirm_request", in, a, account);
+  ask.vars["request_summary"] = Summary(a);
+  ask.vars["token"] = secret;
+  ask.vars["expires_date"] = IsoDate(LocalDate(d.new_tokens.back().expires_at));
+  d.replies.insert(d.replies.begin(), std::move(ask));
+  return d;
+}
+
+Decision Decider::NeutralAck(const Incoming& in, const std::string& outcome) {
+  Decision d;
+  d.outcome = outcome;
+  d.detail = KindName(in.request.kind);
+  d.folder = Folder::kProcessed;
+  if (IsValidAddress(in.msg.from.addr)) {
+    ReplyPlan ack;
+    ack.template_name = "neutral_ack";
+    ack.to = in.msg.from.addr;
+    ack.to_name = in.msg.from.name;  // the sender's own words, never the account's name
+    ack.language = in.request.language;
+    ack.vars = CommonVars(in, nullptr);
+    d.replies.push_back(std::move(ack));
   }
-  if (live.size() > 1) {
-    d.outcome = "which_service";
-    d.replies.push_back(Reply("unsubscribe_which_service", in, account));
-    d.replies.back().vars["services"] = ServiceList(live);
-    return d;
-  }
-  Subscription s = live.front();
-  ReplyPlan reply = Reply("unsubscribe_already", in, account);
-  reply.vars["service"] = s.service;
-  reply.vars["period"] = PeriodName(s.period);
-  if (s.status == "cancelling" && s.ends_on) {
-    d.outcome = "already_cancelling";  // the first end date stands
-  } else {
-    Date end = LastDayOfPeriod(s.anchor, s.period, today);
-    d.audit.push_back({in.msg.from.addr, "subscription:" + std::to_string(s.id), "ends_on",
-                       s.ends_on ? IsoDate(*s.ends_on) : "", IsoDate(end)});
-    s.status = "cancelling";
-    s.ends_on = end;
-    d.subscription_update = s;
-    d.outcome = "cancelled";
-    reply.template_name = "unsubscribe_confirmed";
-    reply.vars["token"] = "";
-  }
-  reply.vars["end_date"] = IsoDate(*s.ends_on);
-  reply.vars["end_date_long"] = LongDate(*s.ends_on);
-  reply.vars["end_date_zh"] = std::to_string(s.ends_on->year) + "年" +
-                              std::to_string(s.ends_on->month) + "月" +
-                              std::to_string(s.ends_on->day) + "日";
-  d.detail = s.service + " ends " + IsoDate(*s.ends_on);
-  d.replies.push_back(std::move(reply));
   return d;
 }
 

@@ -156,6 +156,9 @@ Result<Processor::Handled> Processor::Handle(const RawMessage& raw) {
   change.customer_update = d.customer_update;
   change.audit = d.audit;
   change.replies = std::move(*replies);
+  change.new_tokens = d.new_tokens;
+  change.use_token_hash = d.use_token_hash;
+  change.suppress_email = d.suppress_email;
   Status s = store_.Commit(change);
   if (!s.ok()) return s;
 
@@ -175,7 +178,11 @@ Result<Processor::Handled> Processor::Handle(const RawMessage& raw) {
 Result<std::vector<OutboxRow>> Processor::Render(const Decision& d, const Message& msg) {
   std::vector<OutboxRow> rows;
   for (const auto& plan : d.replies) {
-    auto text = templates_.Render(plan.template_name, plan.language, plan.vars);
+    // Every variable the template may use is defined; a flow sets what it knows.
+    TemplateVars vars;
+    for (const auto& name : TemplateSet::Variables(plan.template_name)) vars[name] = "";
+    for (const auto& [k, v] : plan.vars) vars[k] = v;
+    auto text = templates_.Render(plan.template_name, plan.language, vars);
     if (!text.ok()) return text.status();
     ReplyHeaders h;
     h.from = config_.smtp.from;
