@@ -26,10 +26,18 @@ class DryRunStore : public Store {
     return real_.FindToken(hash);
   }
   Status Commit(const Change& change) override;  // logs what would change
+  Result<std::vector<Status>> CommitEach(const std::vector<Change>& changes) override {
+    std::vector<Status> out;
+    for (const auto& c : changes) out.push_back(Commit(c));
+    return out;
+  }
   Result<std::vector<OutboxRow>> DueReplies(int64_t, int) override {
     return std::vector<OutboxRow>{};  // nothing is sent in a dry run
   }
   Status MarkReply(const OutboxRow&) override { return Status::Ok(); }
+  Result<int> Attempts(const std::string& key) override { return real_.Attempts(key); }
+  Status AddAttempt(const std::vector<std::string>&) override { return Status::Ok(); }
+  Status ClearAttempts(const std::vector<std::string>&) override { return Status::Ok(); }
 
  private:
   Store& real_;

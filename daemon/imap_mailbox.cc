@@ -73,6 +73,7 @@ Result<std::vector<PendingMessage>> ImapMailbox::Pending() {
     PendingMessage m;
     m.uid = static_cast<uint32_t>(NumberAfter(line.text, "UID"));
     m.size = NumberAfter(line.text, "RFC822.SIZE");
+    m.uidvalidity = uidvalidity_;
     if (m.uid) out.push_back(m);
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.uid < b.uid; });

@@ -12,6 +12,7 @@ namespace mailreqd {
 
 struct PendingMessage {
   uint32_t uid = 0;
+  uint32_t uidvalidity = 0;  // with uid, names the message for as long as it exists
   uint64_t size = 0;  // RFC822.SIZE: lets the engine skip or chunk before fetching
 };
 

@@ -1,7 +1,7 @@
 #include "daemon/processor.h"
 
 #include <algorithm>
-#include <map>
+#include <cstdlib>
 #include <random>
 
 #include "daemon/identity.h"
@@ -15,18 +15,22 @@ namespace {
 constexpr size_t kChunkMessages = 500;          // one FETCH, one transaction, few MOVEs
 constexpr uint64_t kChunkBytes = 32ull << 20;   // bounds memory whatever the mailbox holds
 
-std::vector<std::vector<uint32_t>> Chunks(const std::vector<PendingMessage>& pending) {
-  std::vector<std::vector<uint32_t>> out;
+std::vector<std::vector<PendingMessage>> Chunks(const std::vector<PendingMessage>& pending) {
+  std::vector<std::vector<PendingMessage>> out;
   uint64_t bytes = 0;
   for (const auto& p : pending) {
     if (out.empty() || out.back().size() >= kChunkMessages || bytes + p.size > kChunkBytes) {
       out.emplace_back();
       bytes = 0;
     }
-    out.back().push_back(p.uid);
+    out.back().push_back(p);
     bytes += p.size;
   }
   return out;
+}
+
+std::string AttemptKey(const PendingMessage& m) {
+  return std::to_string(m.uidvalidity) + ":" + std::to_string(m.uid);
 }
 
 std::string DomainOf(const std::string& addr) {
@@ -43,6 +47,18 @@ Decision ForHumanAfterError(const Status& s) {
   return d;
 }
 
+Folder FolderOf(const std::string& kind) {
+  if (kind == "processed") return Folder::kProcessed;
+  if (kind == "quarantine") return Folder::kQuarantine;
+  return Folder::kReview;
+}
+
+// Test hook for the poison-message test: abort on a marked message, as a crash would.
+void MaybeAbortForTest(const std::string& raw) {
+  static const char* marker = std::getenv("MAILREQD_TEST_ABORT_MARKER");
+  if (marker && *marker && raw.find(marker) != std::string::npos) std::abort();
+}
+
 int64_t Backoff(int attempts, int max_delay_s) {
   // Exponential from 30 s, capped, with jitter so that many replies don't retry in step.
   int64_t base = std::min<int64_t>(int64_t{30} << std::min(attempts, 10), 3600);
@@ -52,6 +68,15 @@ int64_t Backoff(int attempts, int max_delay_s) {
 }
 
 }  // namespace
+
+const char* FolderKind(Folder f) {
+  switch (f) {
+    case Folder::kProcessed: return "processed";
+    case Folder::kReview: return "review";
+    case Folder::kQuarantine: return "quarantine";
+  }
+  return "review";
+}
 
 std::string RequestKey(const Message& msg, std::string_view raw) {
   // The sender is part of the key so that a forger reusing someone's Message-ID cannot
@@ -86,48 +111,124 @@ Result<DrainStats> Processor::Drain(const volatile bool* stop) {
   if (!pending.ok()) return pending.status();
   for (const auto& chunk : Chunks(*pending)) {
     if (stop && *stop) break;
-    auto raws = mailbox_.Fetch(chunk);
-    if (!raws.ok()) return raws.status();
-    std::map<Folder, std::vector<uint32_t>> moves;
-    for (const auto& raw : *raws) {
-      auto handled = Handle(raw);
-      if (!handled.ok()) return handled.status();  // transient: the mail stays, retried
-      moves[handled->folder].push_back(raw.uid);
-      stats.messages++;
-      stats.recorded += handled->recorded;
-      stats.bytes += raw.bytes.size();
-    }
-    for (const auto& [folder, uids] : moves) {
-      Status s = mailbox_.Move(uids, FolderName(folder));
-      if (!s.ok()) return s;
-    }
+    Status s = DrainChunk(chunk, stats);
+    if (!s.ok()) return s;
   }
   return stats;
 }
 
-Result<Processor::Handled> Processor::Handle(const RawMessage& raw) {
+Status Processor::DrainChunk(const std::vector<PendingMessage>& chunk, DrainStats& stats) {
+  // Messages tried before without finishing (the daemon died on them or beside them)
+  // go one at a time, so that one poison message cannot take its neighbours down.
+  std::vector<uint32_t> fresh;
+  std::vector<std::string> fresh_keys;
+  std::vector<PendingMessage> suspects;
+  for (const auto& m : chunk) {
+    auto tries = store_.Attempts(AttemptKey(m));
+    if (!tries.ok()) return tries.status();
+    if (*tries == 0) {
+      fresh.push_back(m.uid);
+      fresh_keys.push_back(AttemptKey(m));
+    } else if (*tries >= kMaxAttempts) {
+      Status s = Quarantine(m, stats);
+      if (!s.ok()) return s;
+    } else {
+      suspects.push_back(m);
+    }
+  }
+  Status s = store_.AddAttempt(fresh_keys);
+  if (s.ok()) s = ProcessMessages(fresh, stats);
+  if (s.ok()) s = store_.ClearAttempts(fresh_keys);
+  for (const auto& m : suspects) {
+    if (!s.ok()) break;
+    s = store_.AddAttempt({AttemptKey(m)});
+    if (s.ok()) s = ProcessMessages({m.uid}, stats);
+    if (s.ok()) s = store_.ClearAttempts({AttemptKey(m)});
+  }
+  return s;
+}
+
+Status Processor::Quarantine(const PendingMessage& m, DrainStats& stats) {
+  Change c;
+  c.request.key = "quarantine:" + AttemptKey(m);
+  c.request.arrived = clock_.Now();
+  c.request.kind = "unknown";
+  c.request.outcome = "quarantined";
+  c.request.detail = "processing failed " + std::to_string(kMaxAttempts) + " times";
+  c.request.folder = FolderKind(Folder::kQuarantine);
+  if (auto local = LocalDateOf(c.request.arrived, config_.timezone)) {
+    c.request.due_on = StatutoryDueDate(*local);
+  }
+  Status s = store_.Commit(c);
+  if (!s.ok() && s.transient()) return s;  // a duplicate means it was recorded already
+  s = mailbox_.Move({m.uid}, FolderName(Folder::kQuarantine));
+  if (s.ok()) s = store_.ClearAttempts({AttemptKey(m)});
+  if (!s.ok()) return s;
+  stats.quarantined++;
+  Log(LogLevel::kError, "quarantined", {{"uid", std::to_string(m.uid)},
+                                        {"attempts", std::to_string(kMaxAttempts)},
+                                        {"folder", FolderName(Folder::kQuarantine)}});
+  return Status::Ok();
+}
+
+Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats& stats) {
+  if (uids.empty()) return Status::Ok();
+  auto raws = mailbox_.Fetch(uids);
+  if (!raws.ok()) return raws.status();
+  Batch batch;
+  for (const auto& raw : *raws) {
+    MaybeAbortForTest(raw.bytes);
+    bool must_flush = false;
+    auto prepared = Prepare(raw, batch, must_flush);
+    if (must_flush) {
+      // This mail touches what an earlier one in the batch changes: commit those first
+      // so that it is decided on fresh state.
+      Status s = Flush(batch, stats);
+      if (!s.ok()) return s;
+      prepared = Prepare(raw, batch, must_flush);
+    }
+    if (!prepared.ok()) return prepared.status();  // transient: the mail stays, retried
+    stats.messages++;
+    stats.bytes += raw.bytes.size();
+    batch.keys.insert(prepared->key);
+    if (!prepared->username.empty()) batch.usernames.insert(prepared->username);
+    batch.items.push_back(std::move(*prepared));
+  }
+  return Flush(batch, stats);
+}
+
+Result<Processor::Prepared> Processor::Prepare(const RawMessage& raw, const Batch& batch,
+                                               bool& must_flush) {
   auto parsed = ParseMessage(raw.bytes);
   Message msg = parsed.ok() ? std::move(*parsed) : Message{};
   std::string key = RequestKey(msg, raw.bytes);
+  Request req = parsed.ok() ? Classify(msg, classify_config_) : Request{};
+  std::string named = req.username.value_or("");
+  must_flush = batch.keys.count(key) || (!named.empty() && batch.usernames.count(named)) ||
+               (req.kind == RequestKind::kConfirm && !batch.items.empty());
+  if (must_flush) return Prepared{};
+  Prepared p;
+  p.uid = raw.uid;
+  p.key = key;
+  p.username = named;
   auto existing = store_.FindRequest(key);
   if (!existing.ok()) return existing.status();
   if (*existing) {
-    Folder f = (*existing)->folder == config_.mailbox.processed_folder ? Folder::kProcessed
-               : (*existing)->folder == config_.mailbox.quarantine_folder ? Folder::kQuarantine
-                                                                          : Folder::kReview;
-    return Handled{f, false};
+    p.folder = FolderOf((*existing)->folder);
+    return p;
   }
-  Request req = parsed.ok() ? Classify(msg, classify_config_) : Request{};
   Decision d;
   if (!parsed.ok()) {
+    d = ForHumanAfterError(parsed.status());
     d.outcome = "unparseable";
-    d.detail = parsed.status().message();
-    d.folder = Folder::kReview;
-    d.needs_human = true;
   } else {
     auto decided = decider_.Decide({msg, req, raw.arrived});
     if (!decided.ok() && decided.status().transient()) return decided.status();
     d = decided.ok() ? std::move(*decided) : ForHumanAfterError(decided.status());
+  }
+  if (!d.username.empty() && d.username != named && batch.usernames.count(d.username)) {
+    must_flush = true;  // found by sender address: same rule
+    return Prepared{};
   }
   auto replies = Render(d, msg);
   if (!replies.ok() && replies.status().transient()) return replies.status();
@@ -137,42 +238,70 @@ Result<Processor::Handled> Processor::Handle(const RawMessage& raw) {
     d = ForHumanAfterError(replies.status());
     replies = std::vector<OutboxRow>{};
   }
-
-  Change change;
-  RequestRecord& r = change.request;
+  Change c;
+  RequestRecord& r = c.request;
   r.key = key;
   r.message_id = msg.message_id;
   r.arrived = raw.arrived;
   r.sender = msg.from.addr;
   r.kind = KindName(req.kind);
-  r.username = d.username.empty() ? req.username.value_or("") : d.username;
+  r.username = d.username.empty() ? named : d.username;
   r.outcome = d.outcome;
   r.detail = d.detail;
-  r.folder = FolderName(d.folder);
+  r.folder = FolderKind(d.folder);
   if (d.needs_human) {
     if (auto local = LocalDateOf(raw.arrived, config_.timezone)) r.due_on = StatutoryDueDate(*local);
   }
-  change.subscription_update = d.subscription_update;
-  change.customer_update = d.customer_update;
-  change.audit = d.audit;
-  change.replies = std::move(*replies);
-  change.new_tokens = d.new_tokens;
-  change.use_token_hash = d.use_token_hash;
-  change.suppress_email = d.suppress_email;
-  Status s = store_.Commit(change);
-  if (!s.ok()) return s;
+  c.subscription_update = d.subscription_update;
+  c.customer_update = d.customer_update;
+  c.audit = d.audit;
+  c.replies = std::move(*replies);
+  c.new_tokens = d.new_tokens;
+  c.use_token_hash = d.use_token_hash;
+  c.suppress_email = d.suppress_email;
+  p.folder = d.folder;
+  if (!d.username.empty()) p.username = d.username;
+  p.log = {{"uid", std::to_string(raw.uid)}, {"msgid", msg.message_id},
+           {"from", MaskAddress(msg.from.addr)}, {"kind", r.kind},
+           {"user", MaskName(r.username)}, {"outcome", d.outcome},
+           {"detail", d.detail}, {"folder", FolderName(d.folder)}};
+  for (const auto& row : c.replies) p.log.push_back({"reply", row.message_id});
+  p.change = std::move(c);
+  return p;
+}
 
-  LogFields f = {{"uid", std::to_string(raw.uid)},
-                 {"msgid", msg.message_id},
-                 {"from", MaskAddress(msg.from.addr)},
-                 {"kind", r.kind},
-                 {"user", MaskName(r.username)},
-                 {"outcome", d.outcome},
-                 {"detail", d.detail},
-                 {"folder", r.folder}};
-  for (const auto& row : change.replies) f.push_back({"reply", row.message_id});
-  Log(LogLevel::kInfo, "message", f);
-  return Handled{d.folder, true};
+Status Processor::Flush(Batch& batch, DrainStats& stats) {
+  std::vector<Change> changes;
+  std::vector<Prepared*> owners;
+  for (auto& item : batch.items) {
+    if (!item.change) continue;
+    changes.push_back(*item.change);
+    owners.push_back(&item);
+  }
+  auto results = store_.CommitEach(changes);
+  if (!results.ok()) return results.status();
+  for (size_t i = 0; i < owners.size(); ++i) {
+    const Status& s = (*results)[i];
+    Prepared& p = *owners[i];
+    if (s.ok()) {
+      stats.recorded++;
+      Log(LogLevel::kInfo, "message", p.log);
+      continue;
+    }
+    // Refused by the store (e.g. another process recorded it first, or a token used
+    // meanwhile): the mail goes to a human rather than vanish unrecorded.
+    Log(LogLevel::kWarning, "message-not-recorded", {{"uid", std::to_string(p.uid)},
+                                                     {"error", s.message()}});
+    p.folder = Folder::kReview;
+  }
+  std::map<Folder, std::vector<uint32_t>> moves;
+  for (const auto& item : batch.items) moves[item.folder].push_back(item.uid);
+  for (const auto& [folder, uids] : moves) {
+    Status s = mailbox_.Move(uids, FolderName(folder));
+    if (!s.ok()) return s;
+  }
+  batch = Batch{};
+  return Status::Ok();
 }
 
 Result<std::vector<OutboxRow>> Processor::Render(const Decision& d, const Message& msg) {

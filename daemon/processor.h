@@ -1,12 +1,17 @@
 // Processor: the one place logic meets I/O. Takes its ports in the constructor and reads
 // as a flat list of steps, in the order that makes every request happen exactly once:
-//   fetch -> record request + effect + replies in one transaction -> move the mail ->
-//   send from the outbox -> mark the reply sent.
+//   fetch a chunk -> decide each mail -> record requests + effects + replies in one
+//   durable transaction (group commit) -> move the chunk's mail -> send from the outbox
+//   -> mark each reply sent.
 // A crash between any two steps repeats only idempotent work: a re-fetched message that
 // is already recorded is just moved; an unsent outbox row is sent again, same Message-ID.
+// A message that crashes the daemon is found by its attempt count: it is retried alone,
+// and after kMaxAttempts tries moved to the quarantine folder for a human.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 
 #include "config/config.h"
@@ -20,6 +25,7 @@ namespace mailreqd {
 struct DrainStats {
   int messages = 0;   // handled this drain (new or already recorded)
   int recorded = 0;   // newly recorded
+  int quarantined = 0;
   uint64_t bytes = 0;
 };
 
@@ -31,6 +37,8 @@ struct SendStats {
 
 class Processor {
  public:
+  static constexpr int kMaxAttempts = 3;
+
   Processor(Mailbox& mailbox, Store& store, Sender& sender, Clock& clock, const Config& config,
             const TemplateSet& templates);
 
@@ -43,11 +51,25 @@ class Processor {
   Result<SendStats> SendDue(const volatile bool* stop, int max_delay_s, bool give_up);
 
  private:
-  struct Handled {
+  // One decided message waiting for the chunk's commit.
+  struct Prepared {
+    uint32_t uid = 0;
+    std::string key, username;  // what later mails in the batch must not also touch
     Folder folder = Folder::kReview;
-    bool recorded = false;
+    std::optional<Change> change;  // nullopt: already recorded, only to be moved
+    LogFields log;
   };
-  Result<Handled> Handle(const RawMessage& raw);
+  // The chunk being built: flushed before a message that touches what it touches.
+  struct Batch {
+    std::vector<Prepared> items;
+    std::set<std::string> keys, usernames;
+  };
+
+  Status DrainChunk(const std::vector<PendingMessage>& chunk, DrainStats& stats);
+  Status Quarantine(const PendingMessage& m, DrainStats& stats);
+  Status ProcessMessages(const std::vector<uint32_t>& uids, DrainStats& stats);
+  Result<Prepared> Prepare(const RawMessage& raw, const Batch& batch, bool& must_flush);
+  Status Flush(Batch& batch, DrainStats& stats);
   Result<std::vector<OutboxRow>> Render(const Decision& d, const Message& msg);
   const std::string& FolderName(Folder f) const;
   void SendOne(OutboxRow& row, int max_delay_s, bool give_up, SendStats& stats);
@@ -64,5 +86,7 @@ class Processor {
 
 // "mid:<Message-ID> <from>" or "sha256:<hex>" when the mail has no Message-ID.
 std::string RequestKey(const Message& msg, std::string_view raw);
+// "processed" / "review" / "quarantine": what the requests table records.
+const char* FolderKind(Folder f);
 
 }  // namespace mailreqd

@@ -60,7 +60,7 @@ struct Engine {
 
 Result<std::string> Secret(const std::string& file) {
   if (file.empty()) return std::string();
-  return ReadSecretFile(file);
+  return ReadSecretFile(SecretPath(file));
 }
 
 Result<std::unique_ptr<Engine>> Build(const std::string& path, bool dry_run) {
@@ -105,6 +105,7 @@ Result<std::unique_ptr<Engine>> Build(const std::string& path, bool dry_run) {
   }
   e->processor = std::make_unique<Processor>(*mb, *st, *e->sender, e->clock, e->config,
                                              e->templates);
+  SetLogFormat(e->config.log_format);  // only once the whole config is accepted
   return e;
 }
 

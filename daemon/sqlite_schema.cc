@@ -101,7 +101,16 @@ CREATE TABLE mailbox_state (
 ) STRICT;
 )sql";
 
-constexpr std::array<const char*, 1> kMigrations = {kMigration1};
+// Processing attempts per message, so that a message that crashes the daemon is
+// quarantined after a few tries instead of blocking the mailbox forever.
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE attempts (
+  key TEXT PRIMARY KEY NOT NULL,  -- "<uidvalidity>:<uid>" of the mailbox
+  count INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::array<const char*, 2> kMigrations = {kMigration1, kMigration2};
 
 Result<int> UserVersion(sqlite3* db) {
   sqlite3_stmt* raw = nullptr;

@@ -55,6 +55,9 @@ class SqliteStore : public Store {
   // Writes status, attempts, next_attempt_at, last_error and sent_at (now, if the row
   // is "sent" and sent_at is unset). Permanent if no row has row.id.
   Status MarkReply(const OutboxRow& row) override;
+  Result<int> Attempts(const std::string& key) override;
+  Status AddAttempt(const std::vector<std::string>& keys) override;
+  Status ClearAttempts(const std::vector<std::string>& keys) override;
 
   // --- Group commit ---
   // All Changes in one transaction, all or nothing. On failure nothing is written and
@@ -63,7 +66,7 @@ class SqliteStore : public Store {
   // All Changes in one transaction, each in its own savepoint: a Change that fails
   // Permanently (duplicate, constraint) is skipped and the others are written. Returns
   // one Status per Change; a Transient or Fatal error aborts the whole batch instead.
-  Result<std::vector<Status>> CommitEach(const std::vector<Change>& changes);
+  Result<std::vector<Status>> CommitEach(const std::vector<Change>& changes) override;
 
   // --- Confirmation tokens (see TokenRow in store.h) ---
   Status PutToken(const TokenRow& token);  // Permanent if the hash exists

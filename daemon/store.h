@@ -120,9 +120,18 @@ class Store {
   // Permanent "duplicate request" and nothing changes (the caller treats it as done).
   // SQLITE_BUSY and I/O errors are Transient; constraint failures Permanent.
   virtual Status Commit(const Change& change) = 0;
+  // Group commit: all Changes in one durable transaction, each in its own savepoint. A
+  // Change failing Permanently is skipped (its Status says why); Transient or Fatal
+  // aborts the whole batch.
+  virtual Result<std::vector<Status>> CommitEach(const std::vector<Change>& changes) = 0;
   // Pending replies with next_attempt_at <= now, oldest (lowest id) first.
   virtual Result<std::vector<OutboxRow>> DueReplies(int64_t now, int limit) = 0;
   virtual Status MarkReply(const OutboxRow& row) = 0;  // writes status/attempts/next/last_error
+  // Processing attempts of mailbox messages (keys "<uidvalidity>:<uid>"), for poison
+  // messages: AddAttempt counts one more try for each key, durably, before the try.
+  virtual Result<int> Attempts(const std::string& key) = 0;
+  virtual Status AddAttempt(const std::vector<std::string>& keys) = 0;
+  virtual Status ClearAttempts(const std::vector<std::string>& keys) = 0;
 };
 
 }  // namespace mailreqd

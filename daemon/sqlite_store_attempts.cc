@@ -1,0 +1,44 @@
+// SqliteStore: processing attempts per mailbox message (poison-message detection).
+#include "daemon/sqlite_statement.h"
+#include "daemon/sqlite_store.h"
+
+namespace mailreqd {
+namespace {
+
+constexpr const char* kAttempts = "SELECT count FROM attempts WHERE key = ?";
+constexpr const char* kAddAttempt =
+    "INSERT INTO attempts (key, count) VALUES (?, 1)"
+    " ON CONFLICT (key) DO UPDATE SET count = count + 1";
+constexpr const char* kClearAttempt = "DELETE FROM attempts WHERE key = ?";
+
+}  // namespace
+
+Result<int> SqliteStore::Attempts(const std::string& key) {
+  Query q = Prepare(kAttempts);
+  q.BindText(key);
+  int count = q.Step() ? static_cast<int>(q.Int(0)) : 0;
+  if (!q.status().ok()) return q.status();
+  return count;
+}
+
+Status SqliteStore::AddAttempt(const std::vector<std::string>& keys) {
+  Transaction tx(db_.get());
+  if (!tx.status().ok()) return tx.status();
+  for (const auto& key : keys) {
+    Status s = Prepare(kAddAttempt).BindText(key).Run();
+    if (!s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::ClearAttempts(const std::vector<std::string>& keys) {
+  Transaction tx(db_.get());
+  if (!tx.status().ok()) return tx.status();
+  for (const auto& key : keys) {
+    Status s = Prepare(kClearAttempt).BindText(key).Run();
+    if (!s.ok()) return s;
+  }
+  return tx.Commit();
+}
+
+}  // namespace mailreqd
