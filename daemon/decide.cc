@@ -16,10 +16,11 @@ std::string Lower(std::string s) {
 // What a request summary says in the confirmation mail, in the reply's language.
 std::string Summary(const PendingAction& a) {
   bool zh = a.language != Language::kEnglish;
-  std::string svc = a.service.value_or(zh ? "" : "your");
+  std::string svc = a.service.value_or("");
   switch (a.kind) {
     case RequestKind::kUnsubscribe:
-      return zh ? "取消" + svc + "訂閱" : "cancel " + svc + " subscription";
+      if (zh) return "取消" + svc + "訂閱";
+      return svc.empty() ? "cancel your subscription" : "cancel your " + svc + " subscription";
     case RequestKind::kAccess:
       return zh ? "索取您的個人資料副本" : "send a copy of the personal data we hold about you";
     case RequestKind::kCorrection:

@@ -1,0 +1,230 @@
+// The processor and the decisions behind it, on fakes: who may ask, the confirmation
+// round trip, the privacy flows, the outbox, and poison messages.
+#include <catch2/catch.hpp>
+
+#include "daemon/processor.h"
+#include "tests/fakes/fake_ports.h"
+#include "tests/fakes/fake_store.h"
+
+namespace mailreqd {
+namespace {
+
+constexpr int64_t kFeb27Hk = 1772154000;  // 2026-02-27 09:00 Hong Kong (01:00 UTC)
+
+Config TestConfig() {
+  Config c;
+  c.timezone = "Asia/Hong_Kong";
+  c.smtp.from = "Customer Service <support@shop.example>";
+  c.smtp.from_addr = "support@shop.example";
+  c.services = {{"streaming", BillingPeriod::kMonthly, {"music streaming"}},
+                {"library", BillingPeriod::kYearly, {}}};
+  c.company.name = "Shop";
+  return c;
+}
+
+std::string Mail(const std::string& from, const std::string& subject, const std::string& body,
+                 const std::string& id) {
+  return "From: " + from + "\r\nTo: support@shop.example\r\nSubject: " + subject +
+         "\r\nMessage-ID: <" + id + ">\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body;
+}
+
+struct World {
+  FakeMailbox mailbox;
+  FakeStore store;
+  FakeSender sender;
+  FakeClock clock;
+  Config config = TestConfig();
+  TemplateSet templates = *TemplateSet::Load("");
+  Processor processor{mailbox, store, sender, clock, config, templates};
+
+  World() {
+    store.AddCustomer({"alice88", "alice@example.com", "Alice Chan", "1 Road", "+852 1234", "", true});
+    store.AddCustomer({"bob", "bob@example.net", "Bob Wong", "2 Road", "", "", false});
+    store.AddSubscription("alice88", "streaming", BillingPeriod::kMonthly, {2026, 1, 31});
+  }
+  void Run() {
+    REQUIRE(processor.Drain(nullptr).ok());
+    REQUIRE(processor.SendDue(nullptr, 5, true).ok());
+  }
+  std::vector<SentMail> To(const std::string& rcpt) const {
+    std::vector<SentMail> out;
+    for (const auto& m : sender.sent) {
+      if (m.rcpt == rcpt) out.push_back(m);
+    }
+    return out;
+  }
+  const Subscription& Alice() const { return store.subscriptions.front(); }
+};
+
+std::string TokenIn(const std::string& raw) {
+  auto t = FindToken(raw);
+  REQUIRE(t);
+  return *t;
+}
+
+TEST_CASE("Processor cancels at once for the registered address", "[processor]") {
+  World w;
+  w.mailbox.Add(Mail("Alice <ALICE@example.com>", "Unsubscribe", "Username: alice88\nService: streaming\n", "a1@x"), kFeb27Hk);
+  w.Run();
+  CHECK(w.Alice().status == "cancelling");
+  CHECK(w.Alice().ends_on == Date{2026, 2, 27});
+  REQUIRE(w.To("alice@example.com").size() == 1);
+  CHECK(w.To("alice@example.com")[0].raw.find("27 February 2026") != std::string::npos);
+  CHECK(w.mailbox.folders["Processed"].size() == 1);
+}
+
+TEST_CASE("Processor keeps the first end date when asked twice", "[processor]") {
+  World w;
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "a1@x"), kFeb27Hk);
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "a2@x"), kFeb27Hk + 3600);
+  w.Run();
+  CHECK(w.Alice().ends_on == Date{2026, 2, 27});
+  REQUIRE(w.store.committed.size() == 2);
+  CHECK(w.store.committed[1].request.outcome == "already_cancelling");
+  SECTION("and reports nothing active once the period is over") {
+    w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "a3@x"), kFeb27Hk + 5 * 86400);
+    w.Run();
+    CHECK(w.store.committed.back().request.outcome == "nothing_active");
+  }
+}
+
+TEST_CASE("Processor never acts on a forged From, and tells the forger nothing", "[processor][identity]") {
+  World w;
+  w.mailbox.Add(Mail("Mallory <alice@attacker.example>", "unsubscribe", "Username: alice88", "f1@x"), kFeb27Hk);
+  w.Run();
+  CHECK(w.Alice().status == "active");
+  auto owner = w.To("alice@example.com");
+  auto forger = w.To("alice@attacker.example");
+  REQUIRE(owner.size() == 1);
+  REQUIRE(forger.size() == 1);
+  CHECK(owner[0].raw.find("[ref:") != std::string::npos);
+  // The acknowledgement reveals neither the account nor its owner.
+  CHECK(forger[0].raw.find("alice88") == std::string::npos);
+  CHECK(forger[0].raw.find("Alice Chan") == std::string::npos);
+  CHECK(forger[0].raw.find("[ref:") == std::string::npos);
+  CHECK(w.store.tokens.size() == 1);
+  CHECK(w.store.tokens.begin()->first != TokenIn(owner[0].raw));  // only the hash is stored
+}
+
+TEST_CASE("Processor carries out a confirmed request once, as of the original arrival", "[processor][token]") {
+  World w;
+  w.mailbox.Add(Mail("alice@attacker.example", "unsubscribe", "Username: alice88", "f1@x"), kFeb27Hk);
+  w.Run();
+  std::string token = TokenIn(w.To("alice@example.com")[0].raw);
+  // The owner presses reply two days later, after the 28 Feb renewal: the period of
+  // the original mail still decides.
+  std::string reply = "Yes, that was me.\n\n> Please confirm [ref:" + token + "]\n";
+  w.mailbox.Add(Mail("alice@example.com", "Re: Please confirm a request for your account [ref:" + token + "]", reply, "c1@x"),
+                kFeb27Hk + 2 * 86400);
+  w.Run();
+  CHECK(w.Alice().status == "cancelling");
+  CHECK(w.Alice().ends_on == Date{2026, 2, 27});
+  SECTION("a replay of the token changes nothing") {
+    w.store.subscriptions.front().status = "active";  // as if KEEP had restored it
+    w.mailbox.Add(Mail("alice@example.com", "Re: again [ref:" + token + "]", "again", "c2@x"), kFeb27Hk + 3 * 86400);
+    w.Run();
+    CHECK(w.Alice().status == "active");
+    CHECK(w.store.committed.back().request.outcome == "token_invalid");
+  }
+  SECTION("the token does not work from another address") {
+    w.store.tokens.begin()->second.used_at.reset();
+    w.mailbox.Add(Mail("alice@attacker.example", "Re: [ref:" + token + "]", "yes", "c3@x"), kFeb27Hk + 3 * 86400);
+    w.Run();
+    CHECK(w.store.committed.back().request.outcome == "token_invalid");
+  }
+}
+
+TEST_CASE("Processor restores a cancelled subscription on KEEP with our token", "[processor][token]") {
+  World w;
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "a1@x"), kFeb27Hk);
+  w.Run();
+  std::string token = TokenIn(w.To("alice@example.com")[0].raw);
+  w.mailbox.Add(Mail("alice@example.com", "Re: Your streaming subscription ends [ref:" + token + "]", "KEEP please", "k1@x"),
+                kFeb27Hk + 3600);
+  w.Run();
+  CHECK(w.Alice().status == "active");
+  CHECK_FALSE(w.Alice().ends_on);
+  CHECK(w.store.committed.back().request.outcome == "kept");
+}
+
+TEST_CASE("Processor sends personal data only to the registered address", "[processor][access]") {
+  World w;
+  w.mailbox.Add(Mail("someone@else.example", "Data access request", "Please send me a copy of my personal data. Username: alice88", "d1@x"), kFeb27Hk);
+  w.Run();
+  for (const auto& m : w.To("someone@else.example")) {
+    CHECK(m.raw.find("1 Road") == std::string::npos);
+    CHECK(m.raw.find("+852 1234") == std::string::npos);
+  }
+  w.mailbox.Add(Mail("alice@example.com", "Data access request", "Please send me a copy of my personal data.", "d2@x"), kFeb27Hk);
+  w.Run();
+  auto owner = w.To("alice@example.com");
+  REQUIRE(owner.size() == 2);  // the confirmation request, then the data
+  CHECK(owner[1].raw.find("1 Road") != std::string::npos);
+}
+
+TEST_CASE("Processor refuses an invalid correction and applies a valid one", "[processor][correction]") {
+  World w;
+  w.mailbox.Add(Mail("alice@example.com", "Update my details", "Please correct my data.\nTelephone: call me maybe\n", "r1@x"), kFeb27Hk);
+  w.Run();
+  CHECK(w.store.customers["alice88"].telephone == "+852 1234");
+  CHECK(w.store.committed.back().request.outcome == "correction_refused");
+  w.mailbox.Add(Mail("alice@example.com", "Update my details", "Please correct my data.\nTelephone: +852 9999 0000\n", "r2@x"), kFeb27Hk);
+  w.Run();
+  CHECK(w.store.customers["alice88"].telephone == "+852 9999 0000");
+  CHECK(w.store.committed.back().audit.size() == 1);
+}
+
+TEST_CASE("Processor opts a non-customer out by suppressing the address", "[processor][marketing]") {
+  World w;
+  w.mailbox.Add(Mail("stranger@example.org", "Stop sending me newsletters", "Please stop all promotional emails.", "m1@x"), kFeb27Hk);
+  w.Run();
+  REQUIRE(w.store.committed.size() == 1);
+  CHECK(w.store.committed[0].suppress_email == std::optional<std::string>("stranger@example.org"));
+  CHECK(w.To("stranger@example.org").size() == 1);
+}
+
+TEST_CASE("Processor leaves a reply in the outbox on a transient failure", "[processor][outbox]") {
+  World w;
+  w.sender.fail_next = Status::Transient("421 try later");
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "a1@x"), kFeb27Hk);
+  w.Run();
+  REQUIRE(w.store.outbox.size() == 1);
+  CHECK(w.store.outbox[0].status == "pending");
+  CHECK(w.store.outbox[0].attempts == 1);
+  w.clock.now += 3600;
+  REQUIRE(w.processor.SendDue(nullptr, 5, true).ok());
+  CHECK(w.store.outbox[0].status == "sent");
+  CHECK(w.sender.sent.size() == 1);
+  SECTION("and marks it failed on a permanent one") {
+    w.mailbox.Add(Mail("alice@example.com", "Data access request", "copy of my personal data", "a9@x"), kFeb27Hk);
+    w.sender.fail_next = Status::Permanent("550 no such user");
+    w.Run();
+    CHECK(w.store.outbox.back().status == "failed");
+    CHECK(w.store.outbox.back().last_error.find("550") != std::string::npos);
+  }
+}
+
+TEST_CASE("Processor quarantines a message that failed three times", "[processor][poison]") {
+  World w;
+  uint32_t uid = w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "p1@x"), kFeb27Hk);
+  w.store.attempts["7:" + std::to_string(uid)] = Processor::kMaxAttempts;
+  w.mailbox.Add(Mail("bob@example.net", "Hello", "What time is it?", "p2@x"), kFeb27Hk);
+  w.Run();
+  CHECK(w.mailbox.folders["Quarantine"].size() == 1);
+  CHECK(w.mailbox.folders["Needs-Review"].size() == 1);
+  CHECK(w.Alice().status == "active");
+  CHECK(w.store.attempts.empty());
+}
+
+TEST_CASE("Processor never answers an auto-reply", "[processor]") {
+  World w;
+  std::string raw = Mail("alice@example.com", "Out of office", "Username: alice88 unsubscribe", "o1@x");
+  raw.insert(0, "Auto-Submitted: auto-replied\r\n");
+  w.mailbox.Add(raw, kFeb27Hk);
+  w.Run();
+  CHECK(w.sender.sent.empty());
+  CHECK(w.Alice().status == "active");
+}
+
+}  // namespace
+}  // namespace mailreqd
