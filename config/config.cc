@@ -76,7 +76,8 @@ void ReadMailbox(YamlReader& r, const YAML::Node& n, MailboxConfig& m) {
 
 void ReadSmtp(YamlReader& r, const YAML::Node& n, SmtpConfig& s) {
   if (!r.Keys(n, "smtp", {"url", "from", "username", "password_file", "ca_file", "require_tls",
-                          "timeout", "max_attempts"})) {
+                          "timeout", "max_attempts", "max_per_recipient_per_day",
+                          "max_per_hour"})) {
     return;
   }
   s.url = r.Url(n, "smtp.url", "url", {"smtp", "smtps"});
@@ -91,6 +92,10 @@ void ReadSmtp(YamlReader& r, const YAML::Node& n, SmtpConfig& s) {
   s.require_tls = r.Bool(n, "smtp.require_tls", "require_tls", false);
   s.timeout_s = PositiveDuration(r, n, "smtp.timeout", "timeout", 30);
   s.max_attempts = r.Int(n, "smtp.max_attempts", "max_attempts", s.max_attempts, 1, 100);
+  s.max_per_recipient_per_day = r.Int(n, "smtp.max_per_recipient_per_day",
+                                      "max_per_recipient_per_day", s.max_per_recipient_per_day,
+                                      1, 1000000);
+  s.max_per_hour = r.Int(n, "smtp.max_per_hour", "max_per_hour", s.max_per_hour, 1, 10000000);
 }
 
 void ReadServices(YamlReader& r, const YAML::Node& list, std::vector<ServiceConfig>& out) {

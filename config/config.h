@@ -42,6 +42,8 @@ struct SmtpConfig {
   std::string ca_file;
   bool require_tls = false;  // STARTTLS mandatory when true (always tried when offered)
   int timeout_s = 30;
+  int max_per_recipient_per_day = 5;  // more replies to one address are dropped, logged
+  int max_per_hour = 500;             // all replies; when reached, sending pauses
   int max_attempts = 20;  // with backoff capped at 1 h: about a day
 };
 

@@ -36,6 +36,9 @@ class DryRunStore : public Store {
   }
   Status MarkReply(const OutboxRow&) override { return Status::Ok(); }
   Result<int> Attempts(const std::string& key) override { return real_.Attempts(key); }
+  Result<int> SentSince(const std::string& r, int64_t since) override {
+    return real_.SentSince(r, since);
+  }
   Status AddAttempt(const std::vector<std::string>&) override { return Status::Ok(); }
   Status ClearAttempts(const std::vector<std::string>&) override { return Status::Ok(); }
 

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -27,6 +28,14 @@ int64_t TrailingLiteral(const std::string& line) {
   if (!n.empty() && n.back() == '+') n.pop_back();
   if (n.empty() || n.size() > 12 || !std::all_of(n.begin(), n.end(), ::isdigit)) return -1;
   return std::stoll(n);
+}
+
+// "* 12 EXISTS" (RFC 3501 §7.3.1).
+bool IsExists(const std::string& line) {
+  if (line.rfind("* ", 0) != 0) return false;
+  size_t p = 2;
+  while (p < line.size() && std::isdigit(static_cast<unsigned char>(line[p]))) ++p;
+  return p > 2 && StartsWithNoCase(line.substr(p), " EXISTS");
 }
 
 }  // namespace
@@ -199,8 +208,15 @@ Result<ImapReply> ImapConnection::Command(const std::string& command) {
       return reply;
     }
     if (StartsWithNoCase(line->text, "* BYE")) return Fail("server said " + line->text);
+    if (IsExists(line->text)) exists_seen_ = true;
     reply.untagged.push_back(std::move(*line));
   }
+}
+
+bool ImapConnection::TakeExistsSeen() {
+  bool seen = exists_seen_;
+  exists_seen_ = false;
+  return seen;
 }
 
 Result<bool> ImapConnection::Idle(int seconds, const volatile bool* stop) {
@@ -220,7 +236,7 @@ Result<bool> ImapConnection::Idle(int seconds, const volatile bool* stop) {
     auto line = ReadLine(endpoint_.timeout_s * 1000);
     if (!line.ok()) return connected() ? Fail("no answer to DONE") : line.status();
     if (line->text.rfind(tag + " ", 0) == 0) return *got;
-    if (line->text.find(" EXISTS") != std::string::npos) *got = true;
+    if (IsExists(line->text)) *got = true;
   }
 }
 
@@ -233,7 +249,7 @@ Result<bool> ImapConnection::IdleLoop(int seconds, const volatile bool* stop) {
       return line.status();
     }
     // RFC 2177: EXISTS announces new mail; RECENT alone is not enough on every server.
-    if (line->text.find(" EXISTS") != std::string::npos) return true;
+    if (IsExists(line->text)) return true;
     if (StartsWithNoCase(line->text, "* BYE")) return Fail("server ended IDLE: " + line->text);
   }
   return false;

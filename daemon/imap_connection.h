@@ -64,6 +64,11 @@ class ImapConnection {
   // Returns true when new mail was announced. `stop` is polled about once a second.
   Result<bool> Idle(int seconds, const volatile bool* stop);
 
+  // Whether an untagged "* n EXISTS" came with the answer to any command since the last
+  // call (RFC 3501 §7.3.1: a server announces new mail in the answer to whatever command
+  // is running, and does not repeat it at the next IDLE). Clears the flag.
+  bool TakeExistsSeen();
+
   // Commands sent since construction (for the benchmark's commands-per-message figure).
   uint64_t commands_sent() const { return commands_sent_; }
 
@@ -80,6 +85,7 @@ class ImapConnection {
   size_t pos_ = 0;
   uint64_t tag_ = 0;
   uint64_t commands_sent_ = 0;
+  bool exists_seen_ = false;
   std::vector<std::string> caps_;
 };
 

@@ -64,6 +64,9 @@ Status ImapMailbox::Ready() {
 Result<std::vector<PendingMessage>> ImapMailbox::Pending() {
   Status s = Ready();
   if (!s.ok()) return s;
+  // From here on, an EXISTS in any answer may be mail this listing does not hold:
+  // WaitForMail then returns at once instead of idling over it.
+  conn_.TakeExistsSeen();
   // One command for the whole inbox; "1:*" on an empty mailbox is answered with nothing.
   auto reply = conn_.Command("UID FETCH 1:* (UID RFC822.SIZE)");
   if (!reply.ok()) return reply.status();
@@ -128,6 +131,9 @@ Status ImapMailbox::Move(const std::vector<uint32_t>& uids, const std::string& f
 Result<bool> ImapMailbox::WaitForMail(int seconds, const volatile bool* stop) {
   Status s = Ready();
   if (!s.ok()) return s;
+  // New mail announced in the answer to a FETCH or MOVE since the last listing: the
+  // server will not announce it again during IDLE (RFC 2177 only reports changes).
+  if (conn_.TakeExistsSeen()) return true;
   if (conn_.Has("IDLE")) return conn_.Idle(seconds, stop);
   for (int i = 0; i < seconds && !(stop && *stop); ++i) {
     std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -336,16 +336,45 @@ Result<std::vector<OutboxRow>> Processor::Render(const Decision& d, const Messag
 
 Result<SendStats> Processor::SendDue(const volatile bool* stop, int max_delay_s, bool give_up) {
   SendStats stats;
+  auto this_hour = store_.SentSince("", clock_.Now() - 3600);
+  if (!this_hour.ok()) return this_hour.status();
+  int sent_this_hour = *this_hour;
   for (;;) {
     auto due = store_.DueReplies(clock_.Now(), 100);
     if (!due.ok()) return due.status();
     if (due->empty()) return stats;
     for (auto& row : *due) {
       if (stop && *stop) return stats;
+      if (sent_this_hour >= config_.smtp.max_per_hour) {
+        // A ceiling on everything we send: a flood of requests (or a bug) must not turn
+        // us into a spam source. What is due stays in the outbox.
+        Log(LogLevel::kError, "rate-limit-hour",
+            {{"sent", std::to_string(sent_this_hour)}, {"pending", "kept in outbox"}});
+        return stats;
+      }
+      Status s = Throttle(row, stats);
+      if (!s.ok()) return s;
+      if (row.status != "pending") continue;
+      int before = stats.sent;
       SendOne(row, max_delay_s, give_up, stats);
+      sent_this_hour += stats.sent - before;
     }
     if (stats.retry > 0) return stats;  // the server is unwell: come back later
   }
+}
+
+Status Processor::Throttle(OutboxRow& row, SendStats& stats) {
+  auto today = store_.SentSince(row.recipient, clock_.Now() - 86400);
+  if (!today.ok()) return today.status();
+  if (*today < config_.smtp.max_per_recipient_per_day) return Status::Ok();
+  // Anyone can make us write to any address by forging From: a few replies a day to
+  // one address is what a customer needs, more is abuse.
+  row.status = "failed";
+  row.last_error = "rate limit: " + std::to_string(*today) + " replies to this address in 24 h";
+  stats.failed++;
+  Log(LogLevel::kWarning, "rate-limit-recipient",
+      {{"reply", row.message_id}, {"to", MaskAddress(row.recipient)}});
+  return store_.MarkReply(row);
 }
 
 void Processor::SendOne(OutboxRow& row, int max_delay_s, bool give_up, SendStats& stats) {
@@ -353,6 +382,7 @@ void Processor::SendOne(OutboxRow& row, int max_delay_s, bool give_up, SendStats
   row.attempts++;
   if (s.ok()) {
     row.status = "sent";
+    row.sent_at = clock_.Now();
     row.last_error.clear();
     stats.sent++;
   } else if (s.transient() && (!give_up || row.attempts < config_.smtp.max_attempts)) {

@@ -73,6 +73,8 @@ class Processor {
   Result<std::vector<OutboxRow>> Render(const Decision& d, const Message& msg);
   const std::string& FolderName(Folder f) const;
   void SendOne(OutboxRow& row, int max_delay_s, bool give_up, SendStats& stats);
+  // Marks the row failed when its recipient has had enough replies today.
+  Status Throttle(OutboxRow& row, SendStats& stats);
 
   Mailbox& mailbox_;
   Store& store_;

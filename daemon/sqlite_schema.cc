@@ -108,6 +108,8 @@ CREATE TABLE attempts (
   key TEXT PRIMARY KEY NOT NULL,  -- "<uidvalidity>:<uid>" of the mailbox
   count INTEGER NOT NULL
 ) STRICT;
+-- Rate limits count the replies sent to an address, or in all, since a moment.
+CREATE INDEX outbox_sent ON outbox (status, sent_at);
 )sql";
 
 constexpr std::array<const char*, 2> kMigrations = {kMigration1, kMigration2};

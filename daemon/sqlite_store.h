@@ -55,6 +55,7 @@ class SqliteStore : public Store {
   // Writes status, attempts, next_attempt_at, last_error and sent_at (now, if the row
   // is "sent" and sent_at is unset). Permanent if no row has row.id.
   Status MarkReply(const OutboxRow& row) override;
+  Result<int> SentSince(const std::string& recipient, int64_t since) override;
   Result<int> Attempts(const std::string& key) override;
   Status AddAttempt(const std::vector<std::string>& keys) override;
   Status ClearAttempts(const std::vector<std::string>& keys) override;

@@ -1,4 +1,5 @@
-// SqliteStore: processing attempts per mailbox message (poison-message detection).
+// SqliteStore: processing attempts per mailbox message (poison-message detection), and
+// the counts behind the reply rate limits.
 #include "daemon/sqlite_statement.h"
 #include "daemon/sqlite_store.h"
 
@@ -10,12 +11,23 @@ constexpr const char* kAddAttempt =
     "INSERT INTO attempts (key, count) VALUES (?, 1)"
     " ON CONFLICT (key) DO UPDATE SET count = count + 1";
 constexpr const char* kClearAttempt = "DELETE FROM attempts WHERE key = ?";
+constexpr const char* kSentSince =
+    "SELECT count(*) FROM outbox WHERE status = 'sent' AND sent_at >= ?1"
+    " AND (?2 = '' OR recipient = ?2 COLLATE NOCASE)";
 
 }  // namespace
 
 Result<int> SqliteStore::Attempts(const std::string& key) {
   Query q = Prepare(kAttempts);
   q.BindText(key);
+  int count = q.Step() ? static_cast<int>(q.Int(0)) : 0;
+  if (!q.status().ok()) return q.status();
+  return count;
+}
+
+Result<int> SqliteStore::SentSince(const std::string& recipient, int64_t since) {
+  Query q = Prepare(kSentSince);
+  q.BindInt(since).BindText(recipient);
   int count = q.Step() ? static_cast<int>(q.Int(0)) : 0;
   if (!q.status().ok()) return q.status();
   return count;

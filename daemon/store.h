@@ -127,6 +127,9 @@ class Store {
   // Pending replies with next_attempt_at <= now, oldest (lowest id) first.
   virtual Result<std::vector<OutboxRow>> DueReplies(int64_t now, int limit) = 0;
   virtual Status MarkReply(const OutboxRow& row) = 0;  // writes status/attempts/next/last_error
+  // Replies sent at or after `since` to `recipient` (case-insensitive), or to anyone
+  // when `recipient` is empty: what the rate limits count.
+  virtual Result<int> SentSince(const std::string& recipient, int64_t since) = 0;
   // Processing attempts of mailbox messages (keys "<uidvalidity>:<uid>"), for poison
   // messages: AddAttempt counts one more try for each key, durably, before the try.
   virtual Result<int> Attempts(const std::string& key) = 0;

@@ -204,6 +204,24 @@ TEST_CASE("Processor leaves a reply in the outbox on a transient failure", "[pro
   }
 }
 
+TEST_CASE("Processor rate-limits replies per recipient and overall", "[processor][ratelimit]") {
+  World w;
+  w.config.smtp.max_per_recipient_per_day = 2;
+  for (int i = 0; i < 4; ++i) {
+    w.mailbox.Add(Mail("x" + std::to_string(i) + "@forger.example", "unsubscribe",
+                       "Username: alice88", "rl" + std::to_string(i) + "@x"), kFeb27Hk);
+  }
+  w.Run();
+  CHECK(w.To("alice@example.com").size() == 2);  // the owner is not flooded
+  CHECK(w.To("x3@forger.example").size() == 1);
+  SECTION("the hourly ceiling pauses sending and keeps the rest") {
+    w.config.smtp.max_per_hour = static_cast<int>(w.sender.sent.size());
+    w.mailbox.Add(Mail("alice@example.com", "Data access request", "copy of my personal data", "rl9@x"), kFeb27Hk);
+    w.Run();
+    CHECK(w.store.outbox.back().status == "pending");
+  }
+}
+
 TEST_CASE("Processor quarantines a message that failed three times", "[processor][poison]") {
   World w;
   uint32_t uid = w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "p1@x"), kFeb27Hk);

@@ -115,6 +115,15 @@ Status FakeStore::MarkReply(const OutboxRow& row) {
   return Status::Ok();
 }
 
+Result<int> FakeStore::SentSince(const std::string& recipient, int64_t since) {
+  int n = 0;
+  for (const auto& r : outbox) {
+    bool to = recipient.empty() || Lower(r.recipient) == Lower(recipient);
+    n += r.status == "sent" && to && r.sent_at.value_or(0) >= since;
+  }
+  return n;
+}
+
 Result<int> FakeStore::Attempts(const std::string& key) { return attempts[key]; }
 
 Status FakeStore::AddAttempt(const std::vector<std::string>& keys) {

@@ -35,6 +35,7 @@ class FakeStore : public Store {
   Result<std::vector<Status>> CommitEach(const std::vector<Change>& changes) override;
   Result<std::vector<OutboxRow>> DueReplies(int64_t now, int limit) override;
   Status MarkReply(const OutboxRow& row) override;
+  Result<int> SentSince(const std::string& recipient, int64_t since) override;
   Result<int> Attempts(const std::string& key) override;
   Status AddAttempt(const std::vector<std::string>& keys) override;
   Status ClearAttempts(const std::vector<std::string>& keys) override;
