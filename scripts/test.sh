@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, builds with
 # ASan+UBSan and -Werror, runs every ctest test (unit and integration against a real
-# Dovecot and SMTP server on 127.0.0.1), then the parser fuzzer briefly.
+# Dovecot and SMTP server on 127.0.0.1), and the parser fuzzer briefly (first, so that
+# ctest's summary closes the output).
 #   scripts/test.sh            everything
 #   FUZZ_SECONDS=600 scripts/test.sh   a longer fuzz run
 set -euo pipefail
@@ -11,7 +12,7 @@ scripts/deps.sh test
 build=build-test
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DMAILREQD_SANITIZE=ON -DMAILREQD_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
+scripts/fuzz.sh "${FUZZ_SECONDS:-60}" 2>&1 | tail -n 15
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
-scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
