@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 namespace mailreqd {
@@ -147,9 +148,11 @@ bool IsKnownZone(const std::string& zone) {
   return in.gcount() == 4 && std::string_view(magic, 4) == "TZif";
 }
 
-std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone) {
-  // glibc silently falls back to UTC for a zone it cannot load, hence the check first.
-  if (!IsKnownZone(zone)) return std::nullopt;
+namespace {
+
+// The zone's UTC offset at `t`, through libc's tz database. Slow (tzset reloads the
+// zone file when TZ changes), so LocalDateOf caches what it returns.
+std::optional<long> UtcOffsetSlow(int64_t unix_seconds, const std::string& zone) {
   // TZ is process-wide state: serialize, and put back whatever was there before.
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
@@ -168,7 +171,36 @@ std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone) {
   }
   ::tzset();
   if (!converted) return std::nullopt;
-  return Date{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+  return tm.tm_gmtoff;
+}
+
+}  // namespace
+
+std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone) {
+  // Offsets change only at transitions, which fall on quarter hours: one lookup per
+  // zone and quarter hour serves every mail that arrived in it.
+  constexpr int64_t kBucket = 900;
+  static std::mutex mu;
+  static std::map<std::pair<std::string, int64_t>, long> cache;
+  int64_t bucket = unix_seconds >= 0 ? unix_seconds / kBucket : (unix_seconds - kBucket + 1) / kBucket;
+  std::optional<long> offset;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache.find({zone, bucket});
+    if (it != cache.end()) offset = it->second;
+  }
+  if (!offset) {
+    // glibc silently falls back to UTC for a zone it cannot load, hence the check first.
+    if (!IsKnownZone(zone)) return std::nullopt;
+    offset = UtcOffsetSlow(bucket * kBucket, zone);
+    if (!offset) return std::nullopt;
+    std::lock_guard<std::mutex> lock(mu);
+    if (cache.size() > 100000) cache.clear();  // bounded, whatever the mailbox holds
+    cache[{zone, bucket}] = *offset;
+  }
+  int64_t local = unix_seconds + *offset;
+  int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+  return CivilFromDays(days);
 }
 
 }  // namespace mailreqd

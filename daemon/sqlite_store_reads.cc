@@ -171,12 +171,23 @@ Result<std::vector<OutboxRow>> SqliteStore::DueReplies(int64_t now, int limit) {
 }
 
 Status SqliteStore::MarkReply(const OutboxRow& row) {
-  Query q = Prepare(kMarkReply);
-  q.BindText(row.status).BindInt(row.attempts).BindInt(row.next_attempt_at);
-  q.BindText(row.last_error).BindOptInt(row.sent_at).BindInt(row.id);
-  Status s = q.Run();
+  // Marking a reply sent need not survive a power cut, only a crash (which WAL with
+  // synchronous=NORMAL does): losing the mark re-sends that reply with the same
+  // Message-ID, which receivers deduplicate. It saves an fsync per reply.
+  Status s = SqliteExec(db_.get(), "PRAGMA synchronous = NORMAL");
   if (!s.ok()) return s;
-  if (q.Changes() == 0) return Status::Permanent("no outbox row " + std::to_string(row.id));
+  int changes = 0;
+  {
+    Query q = Prepare(kMarkReply);
+    q.BindText(row.status).BindInt(row.attempts).BindInt(row.next_attempt_at);
+    q.BindText(row.last_error).BindOptInt(row.sent_at).BindInt(row.id);
+    s = q.Run();
+    changes = q.Changes();
+  }
+  Status full = SqliteExec(db_.get(), "PRAGMA synchronous = FULL");
+  if (!s.ok()) return s;
+  if (!full.ok()) return full;
+  if (changes == 0) return Status::Permanent("no outbox row " + std::to_string(row.id));
   return Status::Ok();
 }
 
