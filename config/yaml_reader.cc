@@ -1,6 +1,7 @@
 #include "config/yaml_reader.h"
 
 #include <climits>
+#include <set>
 
 namespace mailreqd {
 
@@ -32,19 +33,32 @@ std::string YamlReader::Joined() const {
   return out;
 }
 
-void YamlReader::Keys(const YAML::Node& n, const std::string& where,
+bool YamlReader::Keys(const YAML::Node& n, const std::string& where,
                       std::initializer_list<const char*> allowed) {
   if (!n.IsMap()) {
     Error(n, where, "must be a mapping");
-    return;
+    return false;
   }
   last_mark_ = n.Mark();
+  std::set<std::string> seen;
   for (const auto& kv : n) {
     std::string k = kv.first.Scalar();
+    std::string name = where.empty() ? k : where + "." + k;
     bool known = false;
     for (const char* a : allowed) known = known || k == a;
-    if (!known) Error(kv.first, where.empty() ? k : where + "." + k, "unknown key");
+    if (!known) Error(kv.first, name, "unknown key");
+    // yaml-cpp keeps the first of two equal keys: a line appended to fix a setting
+    // would be silently ignored.
+    if (!seen.insert(k).second) Error(kv.first, name, "duplicate key; the first one would be used");
   }
+  return true;
+}
+
+YAML::Node YamlReader::KeyNode(const YAML::Node& parent, const char* key) {
+  for (const auto& kv : parent) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.first;
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
 }
 
 bool YamlReader::Required(const YAML::Node& parent, const char* key, const std::string& name) {
@@ -58,7 +72,7 @@ std::string YamlReader::String(const YAML::Node& parent, const std::string& name
   if (!parent.IsMap()) return dflt;
   YAML::Node n = parent[key];
   if (!n || n.IsNull()) {
-    if (required) Error(n ? n : parent, name, "missing required value");
+    if (required) Error(n ? KeyNode(parent, key) : parent, name, "missing required value");
     return dflt;
   }
   if (!n.IsScalar()) {

@@ -16,8 +16,10 @@ class YamlReader {
  public:
   explicit YamlReader(std::string file) : file_(std::move(file)) {}
 
-  // Flags every key of map `n` not in `allowed` (typos must not pass silently).
-  void Keys(const YAML::Node& n, const std::string& where, std::initializer_list<const char*> allowed);
+  // Flags every key of map `n` not in `allowed` (typos must not pass silently), and
+  // repeated keys. False when `n` is not a mapping at all: the caller must not read
+  // keys from it.
+  bool Keys(const YAML::Node& n, const std::string& where, std::initializer_list<const char*> allowed);
   bool Required(const YAML::Node& parent, const char* key, const std::string& name);
   std::string String(const YAML::Node& parent, const std::string& name, const char* key,
                      bool required, const std::string& dflt = "");
@@ -37,6 +39,10 @@ class YamlReader {
   std::string Joined() const;
 
  private:
+  // The key node of `key` in map `parent` (undefined if absent): an empty value's own
+  // mark points past the line, so errors about it point at its key.
+  static YAML::Node KeyNode(const YAML::Node& parent, const char* key);
+
   std::string file_;
   std::vector<std::string> errors_;
   YAML::Mark last_mark_;

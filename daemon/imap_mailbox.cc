@@ -53,7 +53,12 @@ Status ImapMailbox::Ready() {
   if (!s.ok()) return s;
   known_folders_.clear();
   auto sel = Ok("SELECT " + ImapQuote(inbox_));
-  if (!sel.ok()) return sel.status();
+  if (!sel.ok()) {
+    // Not selected (say the folder was deleted and is not back yet): drop the session, so
+    // that the next call selects again instead of running commands on no mailbox.
+    conn_.Close();
+    return sel.status();
+  }
   for (const auto& line : sel->untagged) {
     auto v = NumberAfter(line.text, "[UIDVALIDITY");
     if (v) uidvalidity_ = static_cast<uint32_t>(v);
@@ -68,8 +73,12 @@ Result<std::vector<PendingMessage>> ImapMailbox::Pending() {
   // WaitForMail then returns at once instead of idling over it.
   conn_.TakeExistsSeen();
   // One command for the whole inbox; "1:*" on an empty mailbox is answered with nothing.
-  auto reply = conn_.Command("UID FETCH 1:* (UID RFC822.SIZE)");
-  if (!reply.ok()) return reply.status();
+  // A NO/BAD is an error, never an empty inbox.
+  auto reply = Ok("UID FETCH 1:* (UID RFC822.SIZE)");
+  if (!reply.ok()) {
+    conn_.Close();  // the session's state is unknown: start afresh next time
+    return reply.status();
+  }
   std::vector<PendingMessage> out;
   for (const auto& line : reply->untagged) {
     if (!IsFetch(line)) continue;
@@ -119,6 +128,18 @@ Status ImapMailbox::Move(const std::vector<uint32_t>& uids, const std::string& f
   if (s.ok()) s = EnsureFolder(folder);
   if (!s.ok()) return s;
   std::string set = UidSet(uids);
+  s = MoveOnce(set, folder);
+  if (s.ok() || s.message().find("[TRYCREATE]") == std::string::npos) return s;
+  // RFC 3501 §6.4.7: the folder is gone (another client deleted it since we created or
+  // saw it): create it again and move once more, rather than fail every drain from now on.
+  known_folders_.erase(std::remove(known_folders_.begin(), known_folders_.end(), folder),
+                       known_folders_.end());
+  s = EnsureFolder(folder);
+  if (!s.ok()) return s;
+  return MoveOnce(set, folder);
+}
+
+Status ImapMailbox::MoveOnce(const std::string& set, const std::string& folder) {
   if (conn_.Has("MOVE")) return Ok("UID MOVE " + set + " " + ImapQuote(folder)).status();
   // RFC 6851 §3.3's fallback: COPY, flag \Deleted, expunge only those UIDs (UIDPLUS).
   auto copy = Ok("UID COPY " + set + " " + ImapQuote(folder));

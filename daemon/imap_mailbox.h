@@ -27,6 +27,7 @@ class ImapMailbox : public Mailbox {
 
  private:
   Status EnsureFolder(const std::string& folder);
+  Status MoveOnce(const std::string& uid_set, const std::string& folder);
   Result<ImapReply> Ok(const std::string& command);  // a NO/BAD becomes an error
 
   ImapConnection conn_;

@@ -61,7 +61,7 @@ void MaybeAbortForTest(const std::string& raw) {
 
 int64_t Backoff(int attempts, int max_delay_s) {
   // Exponential from 30 s, capped, with jitter so that many replies don't retry in step.
-  int64_t base = std::min<int64_t>(int64_t{30} << std::min(attempts, 10), 3600);
+  int64_t base = std::min<int64_t>(int64_t{30} << std::clamp(attempts - 1, 0, 10), 3600);
   base = std::min<int64_t>(base, max_delay_s);
   static thread_local std::mt19937 rng{std::random_device{}()};
   return base / 2 + std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(base / 2, 1))(rng);
@@ -136,16 +136,22 @@ Status Processor::DrainChunk(const std::vector<PendingMessage>& chunk, DrainStat
       suspects.push_back(m);
     }
   }
+  // Only a crash counts as an attempt: once ProcessMessages returns, even with an error
+  // (IMAP gone, folder missing, SQLITE_BUSY), these mails did not kill us, so the count
+  // is cleared; otherwise three transient errors would quarantine innocent mail.
   Status s = store_.AddAttempt(fresh_keys);
-  if (s.ok()) s = ProcessMessages(fresh, stats);
-  if (s.ok()) s = store_.ClearAttempts(fresh_keys);
+  if (s.ok()) s = ClearedAfter(ProcessMessages(fresh, stats), fresh_keys);
   for (const auto& m : suspects) {
     if (!s.ok()) break;
     s = store_.AddAttempt({AttemptKey(m)});
-    if (s.ok()) s = ProcessMessages({m.uid}, stats);
-    if (s.ok()) s = store_.ClearAttempts({AttemptKey(m)});
+    if (s.ok()) s = ClearedAfter(ProcessMessages({m.uid}, stats), {AttemptKey(m)});
   }
   return s;
+}
+
+Status Processor::ClearedAfter(Status processed, const std::vector<std::string>& keys) {
+  Status cleared = store_.ClearAttempts(keys);
+  return processed.ok() ? cleared : processed;
 }
 
 Status Processor::Quarantine(const PendingMessage& m, DrainStats& stats) {

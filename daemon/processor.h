@@ -68,6 +68,9 @@ class Processor {
   Status DrainChunk(const std::vector<PendingMessage>& chunk, DrainStats& stats);
   Status Quarantine(const PendingMessage& m, DrainStats& stats);
   Status ProcessMessages(const std::vector<uint32_t>& uids, DrainStats& stats);
+  // Clears the attempt counts of `keys` (ProcessMessages returned: no crash); returns
+  // `processed` when it is an error, else the outcome of the clearing.
+  Status ClearedAfter(Status processed, const std::vector<std::string>& keys);
   Result<Prepared> Prepare(const RawMessage& raw, const Batch& batch, bool& must_flush);
   Status Flush(Batch& batch, DrainStats& stats);
   Result<std::vector<OutboxRow>> Render(const Decision& d, const Message& msg);

@@ -164,11 +164,13 @@ int WatchdogPeriod() {
 // One iteration: drain, send, then wait for mail. Returns false on failure.
 bool Iterate(Engine& e, int wait_s) {
   auto drained = e.processor->Drain(&g_stop);
+  // Sending does not depend on the mailbox: replies already recorded go out even while
+  // IMAP is down.
+  auto sent = e.processor->SendDue(&g_stop, 3600, /*give_up=*/true);
   if (!drained.ok()) {
     Log(LogLevel::kWarning, "mailbox-error", {{"error", drained.status().message()}});
     return false;
   }
-  auto sent = e.processor->SendDue(&g_stop, 3600, /*give_up=*/true);
   if (!sent.ok()) Log(LogLevel::kWarning, "outbox-error", {{"error", sent.status().message()}});
   sd_notify(0, "WATCHDOG=1");
   auto waited = e.mailbox->WaitForMail(wait_s, &g_stop);

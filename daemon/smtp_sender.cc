@@ -1,7 +1,11 @@
 #include "daemon/smtp_sender.h"
 
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+
+#include "daemon/log.h"
 
 namespace mailreqd {
 namespace {
@@ -20,13 +24,43 @@ size_t ReadChunk(char* buf, size_t size, size_t n, void* user) {
   return take;
 }
 
-// Keeps the server's last reply line, for the error a 5xx records.
-size_t KeepLastLine(char* buf, size_t size, size_t n, void* user) {
-  auto* last = static_cast<std::string*>(user);
+// Keeps the server's first refusal (a 4xx/5xx reply, its last line when multi-line), for
+// the error a failed send records. Later lines must not replace it: after a refusal
+// libcurl ends the session, and "221 Bye" is not why the mail was refused.
+struct Refusal {
+  std::string line;
+  bool complete = false;
+};
+
+size_t KeepRefusal(char* buf, size_t size, size_t n, void* user) {
+  auto* refusal = static_cast<Refusal*>(user);
   std::string line(buf, size * n);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  if (line.size() >= 3 && std::isdigit(static_cast<unsigned char>(line[0]))) *last = line;
+  bool coded = line.size() >= 3 && std::isdigit(static_cast<unsigned char>(line[0])) &&
+               std::isdigit(static_cast<unsigned char>(line[1])) &&
+               std::isdigit(static_cast<unsigned char>(line[2]));
+  if (!refusal->complete && coded && (line[0] == '4' || line[0] == '5')) {
+    refusal->line = line;
+    refusal->complete = line.size() == 3 || line[3] != '-';  // RFC 5321 §4.2.1
+  }
   return size * n;
+}
+
+// The server's text often names the recipient ("550 5.1.1 <bob@x>: User unknown"). Errors
+// end up in the log, which must not hold customers' addresses: mask it (the outbox row
+// keeps the recipient in its own column).
+std::string WithoutAddress(std::string text, const std::string& rcpt) {
+  if (rcpt.empty()) return text;
+  std::string lower = text, needle = rcpt;
+  for (auto* s : {&lower, &needle}) {
+    for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  const std::string masked = MaskAddress(rcpt);
+  for (size_t p = lower.rfind(needle); p != std::string::npos;
+       p = p == 0 ? std::string::npos : lower.rfind(needle, p - 1)) {
+    text.replace(p, needle.size(), masked);
+  }
+  return text;
 }
 
 using SList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
@@ -46,7 +80,7 @@ Status SmtpSender::Send(const std::string& from_addr, const std::string& rcpt,
   std::string url = endpoint_.url;
   if (url.find('/', url.find("://") + 3) == std::string::npos) url += "/" + endpoint_.helo_name;
   Source src{&raw};
-  std::string last_line;
+  Refusal refusal;
   SList rcpts(curl_slist_append(nullptr, ("<" + rcpt + ">").c_str()), &curl_slist_free_all);
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_MAIL_FROM, ("<" + from_addr + ">").c_str());
@@ -55,8 +89,8 @@ Status SmtpSender::Send(const std::string& from_addr, const std::string& rcpt,
   curl_easy_setopt(h, CURLOPT_READDATA, &src);
   curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(raw.size()));
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, KeepLastLine);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &last_line);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, KeepRefusal);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &refusal);
   curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(endpoint_.require_tls ? CURLUSESSL_ALL
                                                                                : CURLUSESSL_TRY));
   if (!endpoint_.username.empty()) {
@@ -72,7 +106,8 @@ Status SmtpSender::Send(const std::string& from_addr, const std::string& rcpt,
   if (rc == CURLE_OK) return Status::Ok();
   long code = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-  std::string why = last_line.empty() ? curl_easy_strerror(rc) : last_line;
+  std::string why = refusal.line.empty() ? curl_easy_strerror(rc) : WithoutAddress(refusal.line, rcpt);
+  if (!refusal.line.empty()) code = std::strtol(refusal.line.c_str(), nullptr, 10);
   // Decide on the SMTP code, not the CURLcode (NOTES-libraries.md §2): 5xx is final.
   if (code >= 500 && code < 600) return Status::Permanent("SMTP refused: " + why);
   if (code == 0 || code >= 400) {
