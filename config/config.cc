@@ -122,6 +122,24 @@ void ReadServices(YamlReader& r, const YAML::Node& list, std::vector<ServiceConf
   }
 }
 
+void ReadKeywords(YamlReader& r, const YAML::Node& n,
+                  std::map<RequestKind, std::vector<std::string>>& out) {
+  if (!n.IsMap()) {
+    r.Error(n, "keywords", "must map request kinds to lists of words");
+    return;
+  }
+  for (const auto& kv : n) {
+    std::string name = kv.first.Scalar();
+    auto kind = ParseKind(name);
+    if (!kind || *kind == RequestKind::kConfirm || *kind == RequestKind::kUnknown) {
+      r.Error(kv.first, "keywords." + name,
+              "unknown request kind (unsubscribe, access, correction, policy, marketing_optout)");
+      continue;
+    }
+    out[*kind] = r.StringList(n, "keywords." + name, name.c_str());
+  }
+}
+
 void ReadCompany(YamlReader& r, const YAML::Node& n, CompanyConfig& c) {
   if (!r.Keys(n, "company", {"name", "privacy_officer", "privacy_email", "postal_address"})) return;
   c.name = r.String(n, "company.name", "name", false, c.name);
@@ -136,7 +154,8 @@ void ReadCompany(YamlReader& r, const YAML::Node& n, CompanyConfig& c) {
 
 void ReadTop(YamlReader& r, const YAML::Node& root, Config& c) {
   r.Keys(root, "", {"mailbox", "smtp", "database", "timezone", "services", "company",
-                    "templates_dir", "token_ttl", "trusted_authserv_ids", "log_format"});
+                    "templates_dir", "token_ttl", "trusted_authserv_ids", "log_format",
+                    "keywords"});
   if (r.Required(root, "mailbox", "mailbox")) ReadMailbox(r, root["mailbox"], c.mailbox);
   if (r.Required(root, "smtp", "smtp")) ReadSmtp(r, root["smtp"], c.smtp);
   c.database = r.String(root, "database", "database", true);
@@ -149,6 +168,7 @@ void ReadTop(YamlReader& r, const YAML::Node& root, Config& c) {
   c.templates_dir = r.String(root, "templates_dir", "templates_dir", false);
   c.token_ttl_days = r.Duration(root, "token_ttl", "token_ttl", 7 * 86400) / 86400;
   c.trusted_authserv_ids = r.StringList(root, "trusted_authserv_ids", "trusted_authserv_ids");
+  if (root["keywords"]) ReadKeywords(r, root["keywords"], c.keywords);
   if (c.token_ttl_days < 1) r.Error(root["token_ttl"], "token_ttl", "must be at least 1d");
   c.log_format = ReadLogFormat(r, root);
 }
@@ -168,6 +188,7 @@ ClassifyConfig Config::ForClassify() const {
   std::string own = smtp.from_addr;
   for (auto& ch : own) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (!own.empty()) c.own_addresses.push_back(own);
+  c.extra_keywords = keywords;
   return c;
 }
 

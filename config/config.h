@@ -3,6 +3,7 @@
 // downstream re-validates.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ struct Config {
   // authserv-ids (RFC 8601) of our own receiving servers, whose Authentication-Results
   // headers we trust; a dmarc=fail from one of them marks the mail as forged.
   std::vector<std::string> trusted_authserv_ids;
+  // Extra keywords per request kind ("unsubscribe", "access", ...), matched like the
+  // built-in English and Chinese ones.
+  std::map<RequestKind, std::vector<std::string>> keywords;
   LogFormat log_format = LogFormat::kAuto;  // auto: text (journald-aware); json for shippers
 
   const ServiceConfig* FindService(const std::string& name) const;

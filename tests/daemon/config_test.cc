@@ -295,4 +295,21 @@ TEST_CASE("SecretPath finds bare names in the systemd credentials directory", "[
   }
 }
 
+TEST_CASE("ParseConfig reads extra keywords per request kind", "[config]") {
+  const std::string base =
+      "mailbox: {url: imap://127.0.0.1:1/INBOX, username: u}\n"
+      "smtp: {url: smtp://127.0.0.1:2, from: support@shop.example}\n"
+      "database: /tmp/x.db\n"
+      "services: [{name: streaming, period: monthly}]\n";
+  auto ok = ParseConfig(base + "keywords:\n  unsubscribe: [stop my plan, 停止計劃]\n", "k.yaml");
+  REQUIRE(ok.ok());
+  auto cc = ok->ForClassify();
+  REQUIRE(cc.extra_keywords.count(RequestKind::kUnsubscribe) == 1);
+  CHECK(cc.extra_keywords.at(RequestKind::kUnsubscribe).size() == 2);
+  auto bad = ParseConfig(base + "keywords:\n  cancel_everything: [x]\n", "k.yaml");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("k.yaml:6:3: keywords.cancel_everything: unknown request kind") !=
+        std::string::npos);
+}
+
 }  // namespace mailreqd
