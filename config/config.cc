@@ -54,14 +54,16 @@ LogFormat ReadLogFormat(YamlReader& r, const YAML::Node& root) {
 }
 
 void ReadMailbox(YamlReader& r, const YAML::Node& n, MailboxConfig& m) {
-  if (!r.Keys(n, "mailbox", {"url", "username", "password_file", "processed_folder", "review_folder",
+  if (!r.Keys(n, "mailbox", {"url", "username", "password_file", "oauth2_token_file",
+                             "processed_folder", "review_folder",
                         "quarantine_folder", "ca_file", "insecure_skip_verify",
                         "require_starttls", "poll_interval", "timeout"})) {
     return;
   }
-  m.url = r.Url(n, "mailbox.url", "url", {"imap", "imaps", "maildir"});
-  m.username = r.String(n, "mailbox.username", "username", m.url.rfind("maildir", 0) != 0);
+  m.url = r.Url(n, "mailbox.url", "url", {"imap", "imaps"});
+  m.username = r.String(n, "mailbox.username", "username", true);
   m.password_file = r.String(n, "mailbox.password_file", "password_file", false);
+  m.oauth2_token_file = r.String(n, "mailbox.oauth2_token_file", "oauth2_token_file", false);
   m.processed_folder = r.String(n, "mailbox.processed_folder", "processed_folder", false,
                                 m.processed_folder);
   m.review_folder = r.String(n, "mailbox.review_folder", "review_folder", false, m.review_folder);

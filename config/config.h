@@ -24,6 +24,7 @@ struct MailboxConfig {
   std::string url;  // imap://host:port/INBOX, imaps://...
   std::string username;
   std::string password_file;
+  std::string oauth2_token_file;  // XOAUTH2 bearer token, refreshed by an external helper
   std::string processed_folder = "Processed";
   std::string review_folder = "Needs-Review";
   std::string quarantine_folder = "Quarantine";

@@ -64,6 +64,12 @@ Result<Decision> Decider::Access(const Incoming& in, const PendingAction& a, con
             IsoDate(s.anchor) + ", " + EffectiveStatus(s, today) +
             (s.ends_on ? ", ends " + IsoDate(*s.ends_on) : "") + "\n";
   }
+  auto requests = store_.RequestsOf(account.username);
+  if (!requests.ok()) return requests.status();
+  for (const auto& r : *requests) {
+    auto day = LocalDate(r.arrived);
+    data += "Request received " + IsoDate(day) + ": " + r.kind + " (" + r.outcome + ")\n";
+  }
   Decision d;
   d.username = account.username;
   d.outcome = "access_sent";

@@ -22,6 +22,9 @@ class DryRunStore : public Store {
   Result<std::vector<Subscription>> Subscriptions(const std::string& username) override {
     return real_.Subscriptions(username);
   }
+  Result<std::vector<RequestRecord>> RequestsOf(const std::string& username) override {
+    return real_.RequestsOf(username);
+  }
   Result<std::optional<TokenRow>> FindToken(const std::string& hash) override {
     return real_.FindToken(hash);
   }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <ctime>
 
 namespace mailreqd {
@@ -66,8 +67,18 @@ Status ImapConnection::Connect() {
   curl_easy_setopt(handle_, CURLOPT_URL, (url + "/").c_str());
   curl_easy_setopt(handle_, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt(handle_, CURLOPT_USERNAME, endpoint_.username.c_str());
-  if (!endpoint_.bearer.empty()) {
-    curl_easy_setopt(handle_, CURLOPT_XOAUTH2_BEARER, endpoint_.bearer.c_str());
+  std::string bearer;
+  if (!endpoint_.bearer_file.empty()) {
+    std::ifstream in(endpoint_.bearer_file, std::ios::binary);
+    std::getline(in, bearer);
+    while (!bearer.empty() && (bearer.back() == '\r' || bearer.back() == ' ')) bearer.pop_back();
+    if (bearer.empty()) {
+      Close();
+      return Status::Transient("IMAP: no OAuth2 token in " + endpoint_.bearer_file);
+    }
+  }
+  if (!bearer.empty()) {
+    curl_easy_setopt(handle_, CURLOPT_XOAUTH2_BEARER, bearer.c_str());
   } else {
     curl_easy_setopt(handle_, CURLOPT_PASSWORD, endpoint_.password.c_str());
   }

@@ -23,7 +23,10 @@ struct ImapEndpoint {
   std::string url;  // imap://host:port or imaps://host:port (mailbox path ignored here)
   std::string username;
   std::string password;
-  std::string bearer;   // XOAUTH2 token instead of a password, when set
+  // XOAUTH2 instead of a password: the bearer token is read from this file at every
+  // connect, so that an external helper can refresh it and a rejected login (which
+  // drops the connection) picks up the new one.
+  std::string bearer_file;
   std::string ca_file;
   bool insecure = false;     // no certificate verification (loudly logged by the caller)
   bool require_tls = true;   // imap://: STARTTLS with CURLUSESSL_ALL (never TRY)

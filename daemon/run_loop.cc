@@ -80,7 +80,7 @@ Result<std::unique_ptr<Engine>> Build(const std::string& path, bool dry_run) {
   e->store = std::move(*store);
 
   const MailboxConfig& m = e->config.mailbox;
-  ImapEndpoint ep{m.url, m.username, *imap_pw, "", m.ca_file, m.insecure_skip_verify,
+  ImapEndpoint ep{m.url, m.username, *imap_pw, m.oauth2_token_file, m.ca_file, m.insecure_skip_verify,
                   m.require_starttls && !IsLoopbackUrl(m.url), m.timeout_s};
   if (m.insecure_skip_verify) {
     Log(LogLevel::kWarning, "tls-verification-off", {{"mailbox", m.url}});

@@ -50,6 +50,7 @@ class SqliteStore : public Store {
   // real mailbox provider uses that, and customers type their address as they like).
   Result<std::vector<Customer>> CustomersByEmail(const std::string& email) override;
   Result<std::vector<Subscription>> Subscriptions(const std::string& username) override;
+  Result<std::vector<RequestRecord>> RequestsOf(const std::string& username) override;
   Status Commit(const Change& change) override;  // CommitBatch({change})
   Result<std::vector<OutboxRow>> DueReplies(int64_t now, int limit) override;
   // Writes status, attempts, next_attempt_at, last_error and sent_at (now, if the row

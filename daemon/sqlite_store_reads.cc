@@ -15,6 +15,9 @@ constexpr const char* kRequests =
     "SELECT id, key, message_id, arrived, sender, kind, username, outcome, detail, due_on,"
     " folder FROM requests WHERE (?1 IS NULL OR arrived >= ?1) AND (?2 IS NULL OR kind = ?2)"
     " ORDER BY arrived, id";
+constexpr const char* kRequestsOf =
+    "SELECT id, key, message_id, arrived, sender, kind, username, outcome, detail, due_on,"
+    " folder FROM requests WHERE username = ? ORDER BY arrived, id";
 constexpr const char* kDueRequests =
     "SELECT id, key, message_id, arrived, sender, kind, username, outcome, detail, due_on,"
     " folder FROM requests WHERE folder = 'review' ORDER BY due_on IS NULL, due_on, id";
@@ -195,6 +198,12 @@ Result<std::vector<RequestRecord>> SqliteStore::Requests(std::optional<int64_t> 
                                                          std::optional<std::string> kind) {
   Query q = Prepare(kRequests);
   q.BindOptInt(since).BindOptText(kind);
+  return AllRows<RequestRecord>(q, ReadRequest);
+}
+
+Result<std::vector<RequestRecord>> SqliteStore::RequestsOf(const std::string& username) {
+  Query q = Prepare(kRequestsOf);
+  q.BindText(username);
   return AllRows<RequestRecord>(q, ReadRequest);
 }
 

@@ -114,6 +114,8 @@ class Store {
   virtual Result<std::optional<Customer>> FindCustomer(const std::string& username) = 0;
   virtual Result<std::vector<Customer>> CustomersByEmail(const std::string& email) = 0;
   virtual Result<std::vector<Subscription>> Subscriptions(const std::string& username) = 0;
+  // The requests recorded for an account, oldest first (an access request lists them).
+  virtual Result<std::vector<RequestRecord>> RequestsOf(const std::string& username) = 0;
   // The token whose secret hashes to `hash` (hex SHA-256), used or not, or nullopt.
   virtual Result<std::optional<TokenRow>> FindToken(const std::string& hash) = 0;
   // Writes the Change in one transaction. A request whose key is already stored is a

@@ -157,7 +157,7 @@ TEST_CASE("ParseConfig names file:line:column and key for each kind of mistake",
        "t.yaml:11:23: trusted_authserv_ids: must be a list of strings"},
       // URLs.
       {2, "  url: http://127.0.0.1/INBOX",
-       "t.yaml:2:8: mailbox.url: must be a URL starting with imap://, imaps://, maildir://"},
+       "t.yaml:2:8: mailbox.url: must be a URL starting with imap://, imaps://"},
       {5, "  url: smtp://", "t.yaml:5:8: smtp.url: must be a URL starting with smtp://, smtps://"},
       {5, "  url: 127.0.0.1:25", "t.yaml:5:8: smtp.url: must be a URL starting with smtp://, smtps://"},
       // Durations.
@@ -199,7 +199,7 @@ TEST_CASE("ParseConfig reports every error in one pass", "[config]") {
   std::string yaml = Edited(2, "  url: http://x/INBOX") + "colour: blue\ntimezone: Mars/Base\n";
   CHECK(ErrorOf(yaml) ==
         "t.yaml:11:1: colour: unknown key\n"
-        "t.yaml:2:8: mailbox.url: must be a URL starting with imap://, imaps://, maildir://\n"
+        "t.yaml:2:8: mailbox.url: must be a URL starting with imap://, imaps://\n"
         "t.yaml:12:11: timezone: unknown time zone \"Mars/Base\"");
 }
 

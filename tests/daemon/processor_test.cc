@@ -160,6 +160,7 @@ TEST_CASE("Processor sends personal data only to the registered address", "[proc
   auto owner = w.To("alice@example.com");
   REQUIRE(owner.size() == 2);  // the confirmation request, then the data
   CHECK(owner[1].raw.find("1 Road") != std::string::npos);
+  CHECK(owner[1].raw.find("Request received 2026-02-27: access (confirmation_sent)") != std::string::npos);
 }
 
 TEST_CASE("Processor refuses an invalid correction and applies a valid one", "[processor][correction]") {

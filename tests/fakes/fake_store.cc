@@ -52,6 +52,14 @@ Result<std::vector<Subscription>> FakeStore::Subscriptions(const std::string& us
   return out;
 }
 
+Result<std::vector<RequestRecord>> FakeStore::RequestsOf(const std::string& username) {
+  std::vector<RequestRecord> out;
+  for (const auto& c : committed) {
+    if (c.request.username == username) out.push_back(c.request);
+  }
+  return out;
+}
+
 Result<std::optional<TokenRow>> FakeStore::FindToken(const std::string& hash) {
   auto it = tokens.find(hash);
   if (it == tokens.end()) return std::optional<TokenRow>();

@@ -30,6 +30,7 @@ class FakeStore : public Store {
   Result<std::optional<Customer>> FindCustomer(const std::string& username) override;
   Result<std::vector<Customer>> CustomersByEmail(const std::string& email) override;
   Result<std::vector<Subscription>> Subscriptions(const std::string& username) override;
+  Result<std::vector<RequestRecord>> RequestsOf(const std::string& username) override;
   Result<std::optional<TokenRow>> FindToken(const std::string& hash) override;
   Status Commit(const Change& change) override;
   Result<std::vector<Status>> CommitEach(const std::vector<Change>& changes) override;
