@@ -128,10 +128,29 @@ def main():
         outcomes = sorted(r[0] for r in db.execute("SELECT outcome FROM requests"))
         check(outcomes == ["cancelled", "review"], f"requests recorded: {outcomes}")
 
+        # A Chinese request is answered in Chinese, the subject as RFC 2047 encoded words.
+        zh = (f"From: =?UTF-8?B?6Zmz576O?= <{addr}>\nTo: support@shop.example\n"
+              "Subject: =?UTF-8?B?5Y+W5raI6KiC6Zax?=\n"
+              f"Message-ID: <zh-{mid}>\nContent-Type: text/plain; charset=utf-8\n"
+              "Content-Transfer-Encoding: 8bit\n\n我想取消訂閱。\n用戶名稱：" + user + "\n")
+        servers.append(user, "INBOX", crlf(zh), date=arrived)
+        rc, out, err = run_mailreqd(binary, "run", "--config", config, "--once")
+        check(rc == 0, "run --once on the Chinese request")
+        replies = servers.smtp_messages(rcpt=addr)
+        check(len(replies) == 2, "the Chinese request got one reply")
+        raw_head = replies[1][2].split(b"\r\n\r\n", 1)[0].decode("ascii")
+        check("Subject: =?UTF-8?B?" in raw_head, "its Subject is RFC 2047 encoded: " +
+              raw_head.split("Subject: ", 1)[1].split("\r\n")[0])
+        check(all(ord(c) < 128 for c in raw_head), "the header block is pure ASCII")
+        zh_msg = replies[1][3]
+        check(any("\u4e00" <= c <= "\u9fff" for c in str(zh_msg["Subject"])), "and decodes to Chinese")
+        check("2026年3月30日" in zh_msg.get_body(("plain",)).get_content(), "the body states the date in Chinese")
+        check(zh_msg["In-Reply-To"] == f"<zh-{mid}>", "threaded under the Chinese request")
+
         rc, out, err = run_mailreqd(binary, "run", "--config", config, "--once")
         check(rc == 0, "second run exits 0")
-        check(len(servers.smtp_messages(rcpt=addr)) == 1, "a second run sends nothing")
-        check(db.execute("SELECT count(*) FROM requests").fetchone()[0] == 2, "and records nothing new")
+        check(len(servers.smtp_messages(rcpt=addr)) == 2, "a second run sends nothing")
+        check(db.execute("SELECT count(*) FROM requests").fetchone()[0] == 3, "and records nothing new")
 
 
 if __name__ == "__main__":
