@@ -5,6 +5,7 @@
 #include <mimetic/codec/code.h>
 #include <mimetic/codec/qp.h>
 
+#include <algorithm>
 #include <exception>
 #include <iterator>
 
@@ -186,7 +187,9 @@ size_t SkipCfws(std::string_view s, size_t i) {
       break;
     }
   }
-  return i;
+  // An escape or comment left open at the end steps past it: never return beyond the end
+  // (callers take substr from here; found by the fuzzer).
+  return std::min(i, s.size());
 }
 
 // A token (up to a tspecial, RFC 2045 §5.1) or a quoted string starting at i.

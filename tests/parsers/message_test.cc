@@ -1,4 +1,5 @@
 #include "parsers/message.h"
+#include "parsers/mime_adapter.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -314,6 +315,26 @@ TEST_CASE("ParseMessage skips an mbox From line and survives empty input", "[mes
   CHECK(Parse("").body_text.empty());
   CHECK(Parse("\n\n").content_type == "text/plain");
   CHECK(Parse("no headers at all").body_text == "no headers at all");
+}
+
+}  // namespace
+}  // namespace mailreqd
+
+namespace mailreqd {
+namespace {
+
+// Found by the fuzzer: a Content-Type ending in an open comment with a trailing
+// backslash made the CFWS skipper step past the end, and substr threw.
+TEST_CASE("ParseMessage survives a Content-Type ending in an escape inside a comment",
+          "[message][fuzz]") {
+  std::string raw =
+      "Content-Type: multipart/mixed; boundary=\"1\"\n\n--1\n"
+      "Content-Type: multipart/mixed; boundary=\"2\"\n";
+  raw += std::string("\0\n--2\nContent-Typ%: text/plain\n\n1\n--2\nContent-Type: (\\", 51);
+  auto parsed = ParseMessage(raw);
+  CHECK(parsed.ok());
+  CHECK(ParseContentType("(\\").present == false);
+  CHECK(ParseContentType("text/plain; charset=x (\\").type == "text");
 }
 
 }  // namespace
