@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes ParseMessage (+ Classify) with libFuzzer, ASan and UBSan.
-# Usage: scripts/fuzz.sh [SECONDS]   (default 60). Exits non-zero when the fuzzer finds a
+# Usage: scripts/fuzz.sh [SECONDS]   (default 60; FUZZ_SEED=N FUZZ_RUNS=N: repeatable).
+# Exits non-zero when the fuzzer finds a
 # crash, leak, timeout or out-of-memory; the reproducer is left in build-fuzz/.
 # Seeds come from ../shared/corpus when it exists (read only; copied into build-fuzz/).
 set -euo pipefail
@@ -32,5 +33,10 @@ else
 fi
 
 cd "$out"
+# FUZZ_SEED and FUZZ_RUNS make a run repeatable (the test command uses them, so that
+# CI judges the code, not the luck of the draw); without them it explores afresh.
+repeat=()
+[[ -n "${FUZZ_SEED:-}" ]] && repeat+=(-seed="$FUZZ_SEED")
+[[ -n "${FUZZ_RUNS:-}" ]] && repeat+=(-runs="$FUZZ_RUNS")
 exec ./fuzz_parse corpus -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=2000000 \
-  -timeout=10 -print_final_stats=1
+  -timeout=10 -print_final_stats=1 "${repeat[@]}"
