@@ -89,6 +89,16 @@ ReplyPlan Decider::Reply(const std::string& tmpl, const Incoming& in, const Pend
   return r;
 }
 
+ReplyPlan Decider::ToSender(const std::string& tmpl, const Incoming& in) const {
+  ReplyPlan r;
+  r.template_name = tmpl;
+  r.to = in.msg.from.addr;
+  r.to_name = in.msg.from.name;  // the sender's own words, never the account's name
+  r.language = in.request.language;
+  r.vars = CommonVars(in, nullptr);
+  return r;
+}
+
 Decision Decider::ForHuman(const std::string& outcome, const std::string& detail) {
   Decision d;
   d.outcome = outcome;
@@ -184,15 +194,7 @@ Decision Decider::NeutralAck(const Incoming& in, const std::string& outcome) {
   d.outcome = outcome;
   d.detail = KindName(in.request.kind);
   d.folder = Folder::kProcessed;
-  if (IsValidAddress(in.msg.from.addr)) {
-    ReplyPlan ack;
-    ack.template_name = "neutral_ack";
-    ack.to = in.msg.from.addr;
-    ack.to_name = in.msg.from.name;  // the sender's own words, never the account's name
-    ack.language = in.request.language;
-    ack.vars = CommonVars(in, nullptr);
-    d.replies.push_back(std::move(ack));
-  }
+  if (IsValidAddress(in.msg.from.addr)) d.replies.push_back(ToSender("neutral_ack", in));
   return d;
 }
 

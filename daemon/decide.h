@@ -81,6 +81,9 @@ class Decider {
   TemplateVars CommonVars(const Incoming& in, const Customer* account) const;
   ReplyPlan Reply(const std::string& tmpl, const Incoming& in, const PendingAction& a,
                   const Customer& to) const;
+  // A reply to the sender as they wrote (their address and display name), with no
+  // account details: for answers that must not reveal whether an account exists.
+  ReplyPlan ToSender(const std::string& tmpl, const Incoming& in) const;
   TokenRow MakeToken(const std::string& purpose, const Customer& account, const PendingAction& a,
                      int64_t now, std::string& secret) const;
   Date LocalDate(int64_t unix_seconds) const;

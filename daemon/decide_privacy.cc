@@ -137,15 +137,7 @@ Decision Decider::Policy(const Incoming& in) {
   Decision d;
   d.outcome = "policy_sent";
   d.detail = "policy answer";
-  if (IsValidAddress(in.msg.from.addr)) {
-    ReplyPlan r;
-    r.template_name = "policy_answer";
-    r.to = in.msg.from.addr;
-    r.to_name = in.msg.from.name;
-    r.language = in.request.language;
-    r.vars = CommonVars(in, nullptr);
-    d.replies.push_back(std::move(r));
-  }
+  if (IsValidAddress(in.msg.from.addr)) d.replies.push_back(ToSender("policy_answer", in));
   return d;
 }
 
@@ -171,13 +163,7 @@ Result<Decision> Decider::MarketingOptOut(const Incoming& in) {
     d.suppress_email = from;
     d.detail = "address added to the suppression list";
   }
-  ReplyPlan r;
-  r.template_name = "marketing_optout";
-  r.to = in.msg.from.addr;
-  r.to_name = in.msg.from.name;
-  r.language = in.request.language;
-  r.vars = CommonVars(in, nullptr);
-  d.replies.push_back(std::move(r));
+  d.replies.push_back(ToSender("marketing_optout", in));
   return d;
 }
 
