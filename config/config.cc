@@ -79,7 +79,7 @@ void ReadMailbox(YamlReader& r, const YAML::Node& n, MailboxConfig& m) {
 void ReadSmtp(YamlReader& r, const YAML::Node& n, SmtpConfig& s) {
   if (!r.Keys(n, "smtp", {"url", "from", "username", "password_file", "ca_file", "require_tls",
                           "timeout", "max_attempts", "max_per_recipient_per_day",
-                          "max_per_hour"})) {
+                          "max_per_hour", "connections"})) {
     return;
   }
   s.url = r.Url(n, "smtp.url", "url", {"smtp", "smtps"});
@@ -98,6 +98,7 @@ void ReadSmtp(YamlReader& r, const YAML::Node& n, SmtpConfig& s) {
                                       "max_per_recipient_per_day", s.max_per_recipient_per_day,
                                       1, 1000000);
   s.max_per_hour = r.Int(n, "smtp.max_per_hour", "max_per_hour", s.max_per_hour, 1, 10000000);
+  s.connections = r.Int(n, "smtp.connections", "connections", s.connections, 1, 32);
 }
 
 void ReadServices(YamlReader& r, const YAML::Node& list, std::vector<ServiceConfig>& out) {

@@ -47,6 +47,7 @@ struct SmtpConfig {
   int max_per_recipient_per_day = 5;  // more replies to one address are dropped, logged
   int max_per_hour = 500;             // all replies; when reached, sending pauses
   int max_attempts = 20;  // with backoff capped at 1 h: about a day
+  int connections = 4;    // replies in flight at once, each over its own reused connection
 };
 
 struct CompanyConfig {

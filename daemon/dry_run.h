@@ -37,7 +37,7 @@ class DryRunStore : public Store {
   Result<std::vector<OutboxRow>> DueReplies(int64_t, int) override {
     return std::vector<OutboxRow>{};  // nothing is sent in a dry run
   }
-  Status MarkReply(const OutboxRow&) override { return Status::Ok(); }
+  Status MarkReplies(const std::vector<OutboxRow>&) override { return Status::Ok(); }
   Result<int> Attempts(const std::string& key) override { return real_.Attempts(key); }
   Result<int> SentSince(const std::string& r, int64_t since) override {
     return real_.SentSince(r, since);

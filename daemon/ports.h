@@ -36,6 +36,12 @@ class Mailbox {
   virtual Result<bool> WaitForMail(int seconds, const volatile bool* stop) = 0;
 };
 
+// One message to hand to the SMTP server; the strings are owned by the caller.
+struct Envelope {
+  const std::string* rcpt = nullptr;
+  const std::string* raw = nullptr;
+};
+
 class Sender {
  public:
   virtual ~Sender() = default;
@@ -43,6 +49,13 @@ class Sender {
   // connection failed (retry later). Permanent: 5xx, with the server's text.
   virtual Status Send(const std::string& from_addr, const std::string& rcpt,
                       const std::string& raw) = 0;
+  // Hands several messages over, starting them in order (an adapter may have several in
+  // flight at once). Returns one Status per message started, in order: fewer than given
+  // when `*stop` became true, in which case the rest were not attempted. The default
+  // sends them one by one.
+  virtual std::vector<Status> SendAll(const std::string& from_addr,
+                                      const std::vector<Envelope>& mails,
+                                      const volatile bool* stop);
 };
 
 class Clock {

@@ -14,6 +14,9 @@ namespace {
 
 constexpr size_t kChunkMessages = 500;          // one FETCH, one transaction, few MOVEs
 constexpr uint64_t kChunkBytes = 32ull << 20;   // bounds memory whatever the mailbox holds
+// Replies taken from the outbox at once: sent over the configured connections, marked in
+// one transaction. A crash after sending and before marking re-sends at most one batch.
+constexpr int kSendBatch = 200;
 
 std::vector<std::vector<PendingMessage>> Chunks(const std::vector<PendingMessage>& pending) {
   std::vector<std::vector<PendingMessage>> out;
@@ -346,45 +349,72 @@ Result<SendStats> Processor::SendDue(const volatile bool* stop, int max_delay_s,
   if (!this_hour.ok()) return this_hour.status();
   int sent_this_hour = *this_hour;
   for (;;) {
-    auto due = store_.DueReplies(clock_.Now(), 100);
+    if (stop && *stop) return stats;
+    auto due = store_.DueReplies(clock_.Now(), kSendBatch);
     if (!due.ok()) return due.status();
     if (due->empty()) return stats;
-    for (auto& row : *due) {
-      if (stop && *stop) return stats;
-      if (sent_this_hour >= config_.smtp.max_per_hour) {
-        // A ceiling on everything we send: a flood of requests (or a bug) must not turn
-        // us into a spam source. What is due stays in the outbox.
-        Log(LogLevel::kError, "rate-limit-hour",
-            {{"sent", std::to_string(sent_this_hour)}, {"pending", "kept in outbox"}});
-        return stats;
-      }
-      Status s = Throttle(row, stats);
-      if (!s.ok()) return s;
-      if (row.status != "pending") continue;
-      int before = stats.sent;
-      SendOne(row, max_delay_s, give_up, stats);
-      sent_this_hour += stats.sent - before;
+    // A ceiling on everything we send: a flood of requests (or a bug) must not turn us
+    // into a spam source. What is over it stays in the outbox.
+    int room = std::max(config_.smtp.max_per_hour - sent_this_hour, 0);
+    bool ceiling = static_cast<int>(due->size()) > room;
+    if (ceiling) due->resize(room);
+    auto go = Admit(*due, stats);
+    if (!go.ok()) return go.status();
+    int before = stats.sent;
+    bool stopped = SendBatch(*go, stop, max_delay_s, give_up, stats);
+    sent_this_hour += stats.sent - before;
+    // One transaction marks the batch: the rows refused by a rate limit and those sent.
+    Status m = store_.MarkReplies(*due);
+    if (!m.ok()) {
+      Log(LogLevel::kError, "outbox-update-failed", {{"replies", std::to_string(due->size())},
+                                                     {"error", m.message()}});
+      if (m.transient()) return m;
     }
-    if (stats.retry > 0) return stats;  // the server is unwell: come back later
+    if (ceiling) {
+      Log(LogLevel::kError, "rate-limit-hour",
+          {{"sent", std::to_string(sent_this_hour)}, {"pending", "kept in outbox"}});
+      return stats;
+    }
+    if (stopped || stats.retry > 0) return stats;  // stopping, or the server is unwell
   }
 }
 
-Status Processor::Throttle(OutboxRow& row, SendStats& stats) {
-  auto today = store_.SentSince(row.recipient, clock_.Now() - 86400);
-  if (!today.ok()) return today.status();
-  if (*today < config_.smtp.max_per_recipient_per_day) return Status::Ok();
-  // Anyone can make us write to any address by forging From: a few replies a day to
-  // one address is what a customer needs, more is abuse.
-  row.status = "failed";
-  row.last_error = "rate limit: " + std::to_string(*today) + " replies to this address in 24 h";
-  stats.failed++;
-  Log(LogLevel::kWarning, "rate-limit-recipient",
-      {{"reply", row.message_id}, {"to", MaskAddress(row.recipient)}});
-  return store_.MarkReply(row);
+Result<std::vector<OutboxRow*>> Processor::Admit(std::vector<OutboxRow>& due, SendStats& stats) {
+  // Anyone can make us write to any address by forging From: a few replies a day to one
+  // address is what a customer needs, more is abuse. Replies to the same address within
+  // this batch count too: they are not marked sent yet.
+  std::map<std::string, int> in_batch;
+  std::vector<OutboxRow*> go;
+  for (auto& row : due) {
+    int& queued = in_batch[NormalizeAddress(row.recipient)];
+    auto today = store_.SentSince(row.recipient, clock_.Now() - 86400);
+    if (!today.ok()) return today.status();
+    int count = *today + queued;
+    if (count < config_.smtp.max_per_recipient_per_day) {
+      ++queued;
+      go.push_back(&row);
+      continue;
+    }
+    row.status = "failed";
+    row.last_error = "rate limit: " + std::to_string(count) + " replies to this address in 24 h";
+    stats.failed++;
+    Log(LogLevel::kWarning, "rate-limit-recipient",
+        {{"reply", row.message_id}, {"to", MaskAddress(row.recipient)}});
+  }
+  return go;
 }
 
-void Processor::SendOne(OutboxRow& row, int max_delay_s, bool give_up, SendStats& stats) {
-  Status s = sender_.Send(config_.smtp.from_addr, row.recipient, row.raw);
+bool Processor::SendBatch(const std::vector<OutboxRow*>& rows, const volatile bool* stop,
+                          int max_delay_s, bool give_up, SendStats& stats) {
+  std::vector<Envelope> mails;
+  for (const OutboxRow* row : rows) mails.push_back({&row->recipient, &row->raw});
+  std::vector<Status> results = sender_.SendAll(config_.smtp.from_addr, mails, stop);
+  for (size_t i = 0; i < results.size(); ++i) Record(*rows[i], results[i], max_delay_s, give_up, stats);
+  return results.size() < rows.size();
+}
+
+void Processor::Record(OutboxRow& row, const Status& s, int max_delay_s, bool give_up,
+                       SendStats& stats) {
   row.attempts++;
   if (s.ok()) {
     row.status = "sent";
@@ -405,10 +435,6 @@ void Processor::SendOne(OutboxRow& row, int max_delay_s, bool give_up, SendStats
     Log(LogLevel::kError, "reply-failed", {{"reply", row.message_id},
                                            {"to", MaskAddress(row.recipient)},
                                            {"error", s.message()}});
-  }
-  Status m = store_.MarkReply(row);
-  if (!m.ok()) {
-    Log(LogLevel::kError, "outbox-update-failed", {{"reply", row.message_id}, {"error", m.message()}});
   }
 }
 

@@ -75,9 +75,14 @@ class Processor {
   Status Flush(Batch& batch, DrainStats& stats);
   Result<std::vector<OutboxRow>> Render(const Decision& d, const Message& msg);
   const std::string& FolderName(Folder f) const;
-  void SendOne(OutboxRow& row, int max_delay_s, bool give_up, SendStats& stats);
-  // Marks the row failed when its recipient has had enough replies today.
-  Status Throttle(OutboxRow& row, SendStats& stats);
+  // The rows that may be sent now; marks the others failed when their recipient has had
+  // enough replies today (counting those queued before them in `due`).
+  Result<std::vector<OutboxRow*>> Admit(std::vector<OutboxRow>& due, SendStats& stats);
+  // Sends `rows` and records each outcome in its row; true when stopped before the end.
+  bool SendBatch(const std::vector<OutboxRow*>& rows, const volatile bool* stop,
+                 int max_delay_s, bool give_up, SendStats& stats);
+  // Records one send's outcome: sent, retry later with backoff, or failed for good.
+  void Record(OutboxRow& row, const Status& s, int max_delay_s, bool give_up, SendStats& stats);
 
   Mailbox& mailbox_;
   Store& store_;

@@ -1,5 +1,6 @@
 #include "daemon/smtp_sender.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -67,30 +68,94 @@ using SList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
 
 }  // namespace
 
-SmtpSender::SmtpSender(SmtpEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+struct SmtpSender::Transfer {
+  CURL* easy = nullptr;
+  Source src{nullptr};
+  Refusal refusal;
+  SList rcpts{nullptr, &curl_slist_free_all};
+  size_t index = 0;
+  bool fresh = false;  // the last transfer failed: do not reuse its connection
+  ~Transfer() {
+    if (easy) curl_easy_cleanup(easy);
+  }
+};
+
+SmtpSender::SmtpSender(SmtpEndpoint endpoint) : endpoint_(std::move(endpoint)) {
+  url_ = endpoint_.url;
+  if (url_.find('/', url_.find("://") + 3) == std::string::npos) url_ += "/" + endpoint_.helo_name;
+  for (int i = 0; i < std::max(endpoint_.connections, 1); ++i) {
+    transfers_.push_back(std::make_unique<Transfer>());
+  }
+}
+
 SmtpSender::~SmtpSender() {
-  if (handle_) curl_easy_cleanup(handle_);
+  transfers_.clear();  // easy handles go before the multi handle that cached their connections
+  if (multi_) curl_multi_cleanup(multi_);
 }
 
 Status SmtpSender::Send(const std::string& from_addr, const std::string& rcpt,
                         const std::string& raw) {
-  if (!handle_) handle_ = curl_easy_init();
-  if (!handle_) return Status::Transient("SMTP: curl_easy_init failed");
-  CURL* h = handle_;
-  std::string url = endpoint_.url;
-  if (url.find('/', url.find("://") + 3) == std::string::npos) url += "/" + endpoint_.helo_name;
-  Source src{&raw};
-  Refusal refusal;
-  SList rcpts(curl_slist_append(nullptr, ("<" + rcpt + ">").c_str()), &curl_slist_free_all);
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  auto out = SendAll(from_addr, {Envelope{&rcpt, &raw}}, nullptr);
+  return out.empty() ? Status::Transient("SMTP: not sent") : out[0];
+}
+
+std::vector<Status> SmtpSender::SendAll(const std::string& from_addr,
+                                        const std::vector<Envelope>& mails,
+                                        const volatile bool* stop) {
+  std::vector<Status> done(mails.size(), Status::Transient("SMTP: not attempted"));
+  if (!multi_) multi_ = curl_multi_init();
+  if (!multi_) return done;
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(transfers_.size()));
+  size_t next = 0, active = 0;
+  auto start_next = [&](Transfer& t) {
+    if (next >= mails.size() || (stop && *stop)) return;
+    if (Start(t, from_addr, mails[next], next)) {
+      ++active;
+    } else {
+      done[next] = Status::Transient("SMTP: libcurl refused a transfer");
+    }
+    ++next;
+  };
+  for (auto& t : transfers_) start_next(*t);
+  while (active > 0) {
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    int queued = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi_, &queued)) {
+      if (m->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+      CURLcode rc = m->data.result;  // read before the handle is removed
+      curl_multi_remove_handle(multi_, t->easy);
+      done[t->index] = Finish(*t, rc, *mails[t->index].rcpt);
+      --active;
+      start_next(*t);
+    }
+    if (active > 0) curl_multi_poll(multi_, nullptr, 0, 200, nullptr);
+  }
+  done.resize(next);  // started in order: the rest were not attempted
+  return done;
+}
+
+bool SmtpSender::Start(Transfer& t, const std::string& from_addr, const Envelope& mail,
+                       size_t index) {
+  if (!t.easy) t.easy = curl_easy_init();
+  if (!t.easy) return false;
+  CURL* h = t.easy;
+  t.index = index;
+  t.src = Source{mail.raw};
+  t.refusal = Refusal{};
+  t.rcpts.reset(curl_slist_append(nullptr, ("<" + *mail.rcpt + ">").c_str()));
+  curl_easy_setopt(h, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(h, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(h, CURLOPT_MAIL_FROM, ("<" + from_addr + ">").c_str());
-  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts.get());
+  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, t.rcpts.get());
   curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadChunk);
-  curl_easy_setopt(h, CURLOPT_READDATA, &src);
+  curl_easy_setopt(h, CURLOPT_READDATA, &t.src);
   curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(raw.size()));
+  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mail.raw->size()));
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, KeepRefusal);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &refusal);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &t.refusal);
   curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(endpoint_.require_tls ? CURLUSESSL_ALL
                                                                                : CURLUSESSL_TRY));
   if (!endpoint_.username.empty()) {
@@ -101,20 +166,23 @@ Status SmtpSender::Send(const std::string& from_addr, const std::string& rcpt,
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(endpoint_.timeout_s));
   curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(endpoint_.timeout_s * 4));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  CURLcode rc = curl_easy_perform(h);
-  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, nullptr);
+  // A session that failed may be in a bad state: its next transfer starts a new one.
+  curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, t.fresh ? 1L : 0L);
+  t.fresh = false;
+  return curl_multi_add_handle(multi_, h) == CURLM_OK;
+}
+
+Status SmtpSender::Finish(Transfer& t, CURLcode rc, const std::string& rcpt) {
+  curl_easy_setopt(t.easy, CURLOPT_MAIL_RCPT, nullptr);
   if (rc == CURLE_OK) return Status::Ok();
   long code = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
+  const Refusal& refusal = t.refusal;
   std::string why = refusal.line.empty() ? curl_easy_strerror(rc) : WithoutAddress(refusal.line, rcpt);
   if (!refusal.line.empty()) code = std::strtol(refusal.line.c_str(), nullptr, 10);
   // Decide on the SMTP code, not the CURLcode (NOTES-libraries.md §2): 5xx is final.
   if (code >= 500 && code < 600) return Status::Permanent("SMTP refused: " + why);
-  if (code == 0 || code >= 400) {
-    // A lost or refused connection may leave the handle in a bad state: start afresh.
-    curl_easy_cleanup(handle_);
-    handle_ = nullptr;
-  }
+  if (code == 0 || code >= 400) t.fresh = true;
   return Status::Transient("SMTP: " + why);
 }
 

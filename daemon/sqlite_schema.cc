@@ -112,7 +112,13 @@ CREATE TABLE attempts (
 CREATE INDEX outbox_sent ON outbox (status, sent_at);
 )sql";
 
-constexpr std::array<const char*, 2> kMigrations = {kMigration1, kMigration2};
+// The per-recipient rate limit is checked before every reply: without this index each
+// check walked every reply sent in the last day (quadratic while draining a backlog).
+constexpr const char* kMigration3 = R"sql(
+CREATE INDEX outbox_recipient_sent ON outbox (recipient COLLATE NOCASE, status, sent_at);
+)sql";
+
+constexpr std::array<const char*, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
 
 Result<int> UserVersion(sqlite3* db) {
   sqlite3_stmt* raw = nullptr;

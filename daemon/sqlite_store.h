@@ -55,7 +55,7 @@ class SqliteStore : public Store {
   Result<std::vector<OutboxRow>> DueReplies(int64_t now, int limit) override;
   // Writes status, attempts, next_attempt_at, last_error and sent_at (now, if the row
   // is "sent" and sent_at is unset). Permanent if no row has row.id.
-  Status MarkReply(const OutboxRow& row) override;
+  Status MarkReplies(const std::vector<OutboxRow>& rows) override;
   Result<int> SentSince(const std::string& recipient, int64_t since) override;
   Result<int> Attempts(const std::string& key) override;
   Status AddAttempt(const std::vector<std::string>& keys) override;
@@ -114,6 +114,7 @@ class SqliteStore : public Store {
 
   explicit SqliteStore(sqlite3* db);
   Status Configure(int busy_timeout_ms);
+  Status WriteMarks(const std::vector<OutboxRow>& rows, std::vector<int64_t>& missing);
   // The cached statement for `sql` (a string constant: the cache is keyed by address).
   // Two Queries of the same `sql` must not be alive at once.
   Query Prepare(const char* sql);

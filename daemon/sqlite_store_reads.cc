@@ -173,25 +173,34 @@ Result<std::vector<OutboxRow>> SqliteStore::DueReplies(int64_t now, int limit) {
   return AllRows<OutboxRow>(q, ReadReply);
 }
 
-Status SqliteStore::MarkReply(const OutboxRow& row) {
-  // Marking a reply sent need not survive a power cut, only a crash (which WAL with
-  // synchronous=NORMAL does): losing the mark re-sends that reply with the same
-  // Message-ID, which receivers deduplicate. It saves an fsync per reply.
+Status SqliteStore::MarkReplies(const std::vector<OutboxRow>& rows) {
+  if (rows.empty()) return Status::Ok();
+  // Marking replies sent need not survive a power cut, only a crash (which WAL with
+  // synchronous=NORMAL does): losing the marks re-sends those replies with the same
+  // Message-IDs, which receivers deduplicate. It saves an fsync per batch.
   Status s = SqliteExec(db_.get(), "PRAGMA synchronous = NORMAL");
   if (!s.ok()) return s;
-  int changes = 0;
-  {
-    Query q = Prepare(kMarkReply);
-    q.BindText(row.status).BindInt(row.attempts).BindInt(row.next_attempt_at);
-    q.BindText(row.last_error).BindOptInt(row.sent_at).BindInt(row.id);
-    s = q.Run();
-    changes = q.Changes();
-  }
+  std::vector<int64_t> missing;
+  s = WriteMarks(rows, missing);
   Status full = SqliteExec(db_.get(), "PRAGMA synchronous = FULL");
   if (!s.ok()) return s;
   if (!full.ok()) return full;
-  if (changes == 0) return Status::Permanent("no outbox row " + std::to_string(row.id));
+  if (!missing.empty()) return Status::Permanent("no outbox row " + std::to_string(missing[0]));
   return Status::Ok();
+}
+
+Status SqliteStore::WriteMarks(const std::vector<OutboxRow>& rows, std::vector<int64_t>& missing) {
+  Transaction tx(db_.get());
+  if (!tx.status().ok()) return tx.status();
+  for (const auto& row : rows) {
+    Query q = Prepare(kMarkReply);
+    q.BindText(row.status).BindInt(row.attempts).BindInt(row.next_attempt_at);
+    q.BindText(row.last_error).BindOptInt(row.sent_at).BindInt(row.id);
+    Status s = q.Run();
+    if (!s.ok()) return s;
+    if (q.Changes() == 0) missing.push_back(row.id);
+  }
+  return tx.Commit();
 }
 
 Result<std::vector<RequestRecord>> SqliteStore::Requests(std::optional<int64_t> since,

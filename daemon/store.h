@@ -128,7 +128,10 @@ class Store {
   virtual Result<std::vector<Status>> CommitEach(const std::vector<Change>& changes) = 0;
   // Pending replies with next_attempt_at <= now, oldest (lowest id) first.
   virtual Result<std::vector<OutboxRow>> DueReplies(int64_t now, int limit) = 0;
-  virtual Status MarkReply(const OutboxRow& row) = 0;  // writes status/attempts/next/last_error
+  // Writes status/attempts/next_attempt_at/last_error/sent_at of each row, in one
+  // transaction. A row that no longer exists is skipped and reported (Permanent) after
+  // the others are written.
+  virtual Status MarkReplies(const std::vector<OutboxRow>& rows) = 0;
   // Replies sent at or after `since` to `recipient` (case-insensitive), or to anyone
   // when `recipient` is empty: what the rate limits count.
   virtual Result<int> SentSince(const std::string& recipient, int64_t since) = 0;

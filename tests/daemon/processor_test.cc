@@ -223,6 +223,39 @@ TEST_CASE("Processor rate-limits replies per recipient and overall", "[processor
   }
 }
 
+TEST_CASE("Processor sends the outbox in batches, each marked in one transaction", "[processor][outbox]") {
+  World w;
+  for (int i = 0; i < 250; ++i) {
+    OutboxRow row;
+    row.id = i + 1;
+    row.message_id = "r" + std::to_string(i) + "@shop.example";
+    row.recipient = "c" + std::to_string(i) + "@example.com";
+    row.raw = "Subject: reply\r\n\r\nhello\r\n";
+    row.next_attempt_at = w.clock.now;
+    w.store.outbox.push_back(row);
+  }
+  SECTION("all of it, two batches") {
+    auto sent = w.processor.SendDue(nullptr, 5, true);
+    REQUIRE(sent.ok());
+    CHECK(sent->sent == 250);
+    CHECK(w.sender.sent.size() == 250);
+    CHECK(w.store.mark_calls == 2);
+    CHECK(w.store.outbox.back().status == "sent");
+  }
+  SECTION("a stop mid-batch records what was sent and leaves the rest untouched") {
+    bool stop = false;
+    w.sender.stop_flag = &stop;
+    w.sender.stop_after = 3;
+    auto sent = w.processor.SendDue(&stop, 5, true);
+    REQUIRE(sent.ok());
+    CHECK(sent->sent == 3);
+    CHECK(w.store.mark_calls == 1);
+    CHECK(w.store.outbox[2].status == "sent");
+    CHECK(w.store.outbox[3].status == "pending");
+    CHECK(w.store.outbox[3].attempts == 0);
+  }
+}
+
 TEST_CASE("Processor quarantines a message that failed three times", "[processor][poison]") {
   World w;
   uint32_t uid = w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "p1@x"), kFeb27Hk);

@@ -56,6 +56,9 @@ class FakeSender : public Sender {
  public:
   std::vector<SentMail> sent;
   std::optional<Status> fail_next;
+  // Sets *stop_flag once `stop_after` mails were sent, as SIGTERM would mid-batch.
+  bool* stop_flag = nullptr;
+  size_t stop_after = 0;
   Status Send(const std::string& from, const std::string& rcpt, const std::string& raw) override {
     if (fail_next) {
       Status s = *fail_next;
@@ -63,6 +66,7 @@ class FakeSender : public Sender {
       return s;
     }
     sent.push_back({from, rcpt, raw});
+    if (stop_flag && sent.size() >= stop_after) *stop_flag = true;
     return Status::Ok();
   }
 };

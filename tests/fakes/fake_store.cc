@@ -116,9 +116,12 @@ Result<std::vector<OutboxRow>> FakeStore::DueReplies(int64_t now, int limit) {
   return out;
 }
 
-Status FakeStore::MarkReply(const OutboxRow& row) {
-  for (auto& r : outbox) {
-    if (r.id == row.id) r = row;
+Status FakeStore::MarkReplies(const std::vector<OutboxRow>& rows) {
+  ++mark_calls;
+  for (const auto& row : rows) {
+    for (auto& r : outbox) {
+      if (r.id == row.id) r = row;
+    }
   }
   return Status::Ok();
 }

@@ -21,6 +21,7 @@ class FakeStore : public Store {
   std::vector<Change> committed;
   std::map<std::string, int> attempts;
   std::optional<Status> fail_next;
+  int mark_calls = 0;  // MarkReplies transactions
 
   void AddCustomer(const Customer& c) { customers[c.username] = c; }
   Subscription& AddSubscription(const std::string& user, const std::string& service,
@@ -35,7 +36,7 @@ class FakeStore : public Store {
   Status Commit(const Change& change) override;
   Result<std::vector<Status>> CommitEach(const std::vector<Change>& changes) override;
   Result<std::vector<OutboxRow>> DueReplies(int64_t now, int limit) override;
-  Status MarkReply(const OutboxRow& row) override;
+  Status MarkReplies(const std::vector<OutboxRow>& rows) override;
   Result<int> SentSince(const std::string& recipient, int64_t since) override;
   Result<int> Attempts(const std::string& key) override;
   Status AddAttempt(const std::vector<std::string>& keys) override;

@@ -221,7 +221,7 @@ TEST_CASE("SqliteStore DueReplies returns pending replies due by now, oldest fir
   CHECK(db.store->DueReplies(999, 10)->empty());
 }
 
-TEST_CASE("SqliteStore MarkReply reschedules, sends and fails replies", "[sqlite][outbox]") {
+TEST_CASE("SqliteStore MarkReplies reschedules, sends and fails replies", "[sqlite][outbox]") {
   Seeded db;
   REQUIRE(db.store->Commit(SampleChange(1, 1000)).ok());
   OutboxRow row = db.store->DueReplies(1000, 10)->front();
@@ -229,7 +229,7 @@ TEST_CASE("SqliteStore MarkReply reschedules, sends and fails replies", "[sqlite
   row.attempts = 1;
   row.next_attempt_at = 1600;
   row.last_error = "421 try later";
-  REQUIRE(db.store->MarkReply(row).ok());
+  REQUIRE(db.store->MarkReplies({row}).ok());
   CHECK(db.store->DueReplies(1599, 10)->empty());
   OutboxRow again = db.store->DueReplies(1600, 10)->front();
   CHECK(again.attempts == 1);
@@ -238,12 +238,16 @@ TEST_CASE("SqliteStore MarkReply reschedules, sends and fails replies", "[sqlite
 
   again.status = "sent";
   again.attempts = 2;
-  REQUIRE(db.store->MarkReply(again).ok());
+  REQUIRE(db.store->MarkReplies({again}).ok());
   CHECK(db.store->DueReplies(99999, 10)->empty());
   CHECK(RawDb(db.path).Int("SELECT sent_at FROM outbox") > 1700000000);
 
-  again.id = 4242;
-  CHECK(db.store->MarkReply(again).kind() == ErrorKind::kPermanent);
+  // A vanished row is reported, after the rows that exist are written.
+  OutboxRow gone = again;
+  gone.id = 4242;
+  again.last_error = "written despite the missing row";
+  CHECK(db.store->MarkReplies({gone, again}).kind() == ErrorKind::kPermanent);
+  CHECK(RawDb(db.path).Text("SELECT last_error FROM outbox") == "written despite the missing row");
 }
 
 TEST_CASE("SqliteStore tokens confirm once and only before they expire", "[sqlite][tokens]") {
