@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/yaml_reader.h"
+#include "daemon/maildir_names.h"
 
 namespace mailreqd {
 namespace {
@@ -53,6 +54,34 @@ LogFormat ReadLogFormat(YamlReader& r, const YAML::Node& root) {
   return LogFormat::kAuto;
 }
 
+// imap(s)://host/INBOX, or a local Maildir: maildir:///abs/path (see maildir_names.h).
+std::string ReadMailboxUrl(YamlReader& r, const YAML::Node& n) {
+  YAML::Node v = n["url"];
+  if (!v || !v.IsScalar() || !IsMaildirUrl(v.Scalar())) {
+    return r.Url(n, "mailbox.url", "url", {"imap", "imaps"});
+  }
+  // A relative path would depend on the directory the daemon happens to start in.
+  if (MaildirPathOfUrl(v.Scalar()).empty()) {
+    r.Error(v, "mailbox.url",
+            "must name an absolute path, like maildir:///var/mail/support/Maildir");
+  }
+  return v.Scalar();
+}
+
+// In a Maildir, folders are directories next to cur/: a name must not climb out of it.
+void CheckMaildirFolders(YamlReader& r, const YAML::Node& n, const MailboxConfig& m) {
+  const std::pair<const char*, const std::string*> folders[] = {
+      {"processed_folder", &m.processed_folder},
+      {"review_folder", &m.review_folder},
+      {"quarantine_folder", &m.quarantine_folder}};
+  for (const auto& [key, name] : folders) {
+    if (MaildirFolderDir(*name).empty()) {
+      r.Error(n[key], std::string("mailbox.") + key,
+              "must be a Maildir++ folder name (no leading or trailing '.' or '/', no \"..\")");
+    }
+  }
+}
+
 void ReadMailbox(YamlReader& r, const YAML::Node& n, MailboxConfig& m) {
   if (!r.Keys(n, "mailbox", {"url", "username", "password_file", "oauth2_token_file",
                              "processed_folder", "review_folder",
@@ -60,8 +89,9 @@ void ReadMailbox(YamlReader& r, const YAML::Node& n, MailboxConfig& m) {
                         "require_starttls", "poll_interval", "timeout"})) {
     return;
   }
-  m.url = r.Url(n, "mailbox.url", "url", {"imap", "imaps"});
-  m.username = r.String(n, "mailbox.username", "username", true);
+  m.url = ReadMailboxUrl(r, n);
+  bool maildir = IsMaildirUrl(m.url);
+  m.username = r.String(n, "mailbox.username", "username", !maildir);  // no login to a Maildir
   m.password_file = r.String(n, "mailbox.password_file", "password_file", false);
   m.oauth2_token_file = r.String(n, "mailbox.oauth2_token_file", "oauth2_token_file", false);
   m.processed_folder = r.String(n, "mailbox.processed_folder", "processed_folder", false,
@@ -74,6 +104,7 @@ void ReadMailbox(YamlReader& r, const YAML::Node& n, MailboxConfig& m) {
   m.require_starttls = r.Bool(n, "mailbox.require_starttls", "require_starttls", true);
   m.poll_interval_s = PositiveDuration(r, n, "mailbox.poll_interval", "poll_interval", 60);
   m.timeout_s = PositiveDuration(r, n, "mailbox.timeout", "timeout", 30);
+  if (maildir) CheckMaildirFolders(r, n, m);
 }
 
 void ReadSmtp(YamlReader& r, const YAML::Node& n, SmtpConfig& s) {

@@ -21,8 +21,8 @@ struct ServiceConfig {
 };
 
 struct MailboxConfig {
-  std::string url;  // imap://host:port/INBOX, imaps://...
-  std::string username;
+  std::string url;  // imap://host:port/INBOX, imaps://..., maildir:///abs/path
+  std::string username;  // the IMAP login; not required for maildir:
   std::string password_file;
   std::string oauth2_token_file;  // XOAUTH2 bearer token, refreshed by an external helper
   std::string processed_folder = "Processed";

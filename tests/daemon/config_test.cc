@@ -130,6 +130,21 @@ TEST_CASE("ParseConfig reads durations with units and the log format", "[config]
   CHECK(c->log_format == LogFormat::kJson);
 }
 
+TEST_CASE("ParseConfig accepts a local Maildir without an IMAP login", "[config][maildir]") {
+  auto url = GENERATE(as<std::string>{}, "maildir:///var/mail/support/Maildir",
+                      "maildir:/var/mail/support/Maildir");
+  INFO(url);
+  // kMinimal with the url of line 2, and line 3 (the username) gone.
+  std::string yaml = Edited(3, "  processed_folder: Done/2024");
+  yaml.replace(yaml.find("imap://127.0.0.1:1143/INBOX"), 27, url);
+  auto c = ParseConfig(yaml, "t.yaml");
+  INFO(c.status().message());
+  REQUIRE(c.ok());
+  CHECK(c->mailbox.url == url);
+  CHECK(c->mailbox.username.empty());
+  CHECK(c->mailbox.processed_folder == "Done/2024");
+}
+
 TEST_CASE("ParseConfig names file:line:column and key for each kind of mistake", "[config]") {
   struct Case {
     int line;  // replaced line of kMinimal; 0 appends
@@ -159,6 +174,13 @@ TEST_CASE("ParseConfig names file:line:column and key for each kind of mistake",
       {2, "  url: http://127.0.0.1/INBOX",
        "t.yaml:2:8: mailbox.url: must be a URL starting with imap://, imaps://"},
       {5, "  url: smtp://", "t.yaml:5:8: smtp.url: must be a URL starting with smtp://, smtps://"},
+      {2, "  url: maildir:Maildir",
+       "t.yaml:2:8: mailbox.url: must name an absolute path, like maildir:///var/mail/support/Maildir"},
+      {2, "  url: maildir://mail.example/Maildir",
+       "t.yaml:2:8: mailbox.url: must name an absolute path, like maildir:///var/mail/support/Maildir"},
+      {2, "  url: maildir:///srv/Maildir\n  review_folder: ../review",
+       "t.yaml:3:18: mailbox.review_folder: must be a Maildir++ folder name (no leading or "
+       "trailing '.' or '/', no \"..\")"},
       {5, "  url: 127.0.0.1:25", "t.yaml:5:8: smtp.url: must be a URL starting with smtp://, smtps://"},
       // Durations.
       {3, "  username: support\n  poll_interval: 5 minutes",
