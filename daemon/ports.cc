@@ -7,15 +7,11 @@ namespace mailreqd {
 
 int64_t SystemClock::Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
-std::vector<Status> Sender::SendAll(const std::string& from_addr,
-                                    const std::vector<Envelope>& mails,
-                                    const volatile bool* stop) {
-  std::vector<Status> out;
-  for (const auto& m : mails) {
-    if (stop && *stop) break;
-    out.push_back(Send(from_addr, *m.rcpt, *m.raw));
+void Sender::SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
+                     const volatile bool* stop, const SendDone& done) {
+  for (size_t i = 0; i < mails.size() && !(stop && *stop); ++i) {
+    done(i, Send(from_addr, *mails[i].rcpt, *mails[i].raw));
   }
-  return out;
 }
 
 }  // namespace mailreqd

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,12 +51,12 @@ class Sender {
   virtual Status Send(const std::string& from_addr, const std::string& rcpt,
                       const std::string& raw) = 0;
   // Hands several messages over, starting them in order (an adapter may have several in
-  // flight at once). Returns one Status per message started, in order: fewer than given
-  // when `*stop` became true, in which case the rest were not attempted. The default
-  // sends them one by one.
-  virtual std::vector<Status> SendAll(const std::string& from_addr,
-                                      const std::vector<Envelope>& mails,
-                                      const volatile bool* stop);
+  // flight at once), and calls `done(i, status)` as soon as mails[i] is finished, so that
+  // the caller can record it before anything else happens. Stops starting new ones when
+  // `*stop` becomes true: those never get a call. The default sends one by one.
+  using SendDone = std::function<void(size_t, const Status&)>;
+  virtual void SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
+                       const volatile bool* stop, const SendDone& done);
 };
 
 class Clock {

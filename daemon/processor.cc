@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <random>
 
 #include "daemon/identity.h"
 #include "daemon/log.h"
@@ -14,9 +13,6 @@ namespace {
 
 constexpr size_t kChunkMessages = 500;          // one FETCH, one transaction, few MOVEs
 constexpr uint64_t kChunkBytes = 32ull << 20;   // bounds memory whatever the mailbox holds
-// Replies taken from the outbox at once: sent over the configured connections, marked in
-// one transaction. A crash after sending and before marking re-sends at most one batch.
-constexpr int kSendBatch = 200;
 
 std::vector<std::vector<PendingMessage>> Chunks(const std::vector<PendingMessage>& pending) {
   std::vector<std::vector<PendingMessage>> out;
@@ -62,14 +58,6 @@ void MaybeAbortForTest(const std::string& raw) {
   if (marker && *marker && raw.find(marker) != std::string::npos) std::abort();
 }
 
-int64_t Backoff(int attempts, int max_delay_s) {
-  // Exponential from 30 s, capped, with jitter so that many replies don't retry in step.
-  int64_t base = std::min<int64_t>(int64_t{30} << std::clamp(attempts - 1, 0, 10), 3600);
-  base = std::min<int64_t>(base, max_delay_s);
-  static thread_local std::mt19937 rng{std::random_device{}()};
-  return base / 2 + std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(base / 2, 1))(rng);
-}
-
 }  // namespace
 
 const char* FolderKind(Folder f) {
@@ -88,11 +76,10 @@ std::string RequestKey(const Message& msg, std::string_view raw) {
   return "sha256:" + Sha256Hex(raw);
 }
 
-Processor::Processor(Mailbox& mailbox, Store& store, Sender& sender, Clock& clock,
+Processor::Processor(Mailbox& mailbox, Store& store, Clock& clock,
                      const Config& config, const TemplateSet& templates)
     : mailbox_(mailbox),
       store_(store),
-      sender_(sender),
       clock_(clock),
       config_(config),
       templates_(templates),
@@ -185,6 +172,7 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
   auto raws = mailbox_.Fetch(uids);
   if (!raws.ok()) return raws.status();
   Batch batch;
+  Moves moves;
   for (const auto& raw : *raws) {
     MaybeAbortForTest(raw.bytes);
     bool must_flush = false;
@@ -192,7 +180,7 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
     if (must_flush) {
       // This mail touches what an earlier one in the batch changes: commit those first
       // so that it is decided on fresh state.
-      Status s = Flush(batch, stats);
+      Status s = Flush(batch, moves, stats);
       if (!s.ok()) return s;
       prepared = Prepare(raw, batch, must_flush);
     }
@@ -203,7 +191,14 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
     if (!prepared->username.empty()) batch.usernames.insert(prepared->username);
     batch.items.push_back(std::move(*prepared));
   }
-  return Flush(batch, stats);
+  Status s = Flush(batch, moves, stats);
+  // The chunk's mail moves once everything in it is recorded: one MOVE per folder
+  // rather than per flush (a crash before this only leaves recorded mail to move again).
+  for (const auto& [folder, uids] : moves) {
+    if (!s.ok()) break;
+    s = mailbox_.Move(uids, FolderName(folder));
+  }
+  return s;
 }
 
 Result<Processor::Prepared> Processor::Prepare(const RawMessage& raw, const Batch& batch,
@@ -279,7 +274,7 @@ Result<Processor::Prepared> Processor::Prepare(const RawMessage& raw, const Batc
   return p;
 }
 
-Status Processor::Flush(Batch& batch, DrainStats& stats) {
+Status Processor::Flush(Batch& batch, Moves& moves, DrainStats& stats) {
   std::vector<Change> changes;
   std::vector<Prepared*> owners;
   for (auto& item : batch.items) {
@@ -303,12 +298,8 @@ Status Processor::Flush(Batch& batch, DrainStats& stats) {
                                                      {"error", s.message()}});
     p.folder = Folder::kReview;
   }
-  std::map<Folder, std::vector<uint32_t>> moves;
+  if (!owners.empty() && on_recorded_) on_recorded_();
   for (const auto& item : batch.items) moves[item.folder].push_back(item.uid);
-  for (const auto& [folder, uids] : moves) {
-    Status s = mailbox_.Move(uids, FolderName(folder));
-    if (!s.ok()) return s;
-  }
   batch = Batch{};
   return Status::Ok();
 }
@@ -341,101 +332,6 @@ Result<std::vector<OutboxRow>> Processor::Render(const Decision& d, const Messag
     rows.push_back(std::move(row));
   }
   return rows;
-}
-
-Result<SendStats> Processor::SendDue(const volatile bool* stop, int max_delay_s, bool give_up) {
-  SendStats stats;
-  auto this_hour = store_.SentSince("", clock_.Now() - 3600);
-  if (!this_hour.ok()) return this_hour.status();
-  int sent_this_hour = *this_hour;
-  for (;;) {
-    if (stop && *stop) return stats;
-    auto due = store_.DueReplies(clock_.Now(), kSendBatch);
-    if (!due.ok()) return due.status();
-    if (due->empty()) return stats;
-    // A ceiling on everything we send: a flood of requests (or a bug) must not turn us
-    // into a spam source. What is over it stays in the outbox.
-    int room = std::max(config_.smtp.max_per_hour - sent_this_hour, 0);
-    bool ceiling = static_cast<int>(due->size()) > room;
-    if (ceiling) due->resize(room);
-    auto go = Admit(*due, stats);
-    if (!go.ok()) return go.status();
-    int before = stats.sent;
-    bool stopped = SendBatch(*go, stop, max_delay_s, give_up, stats);
-    sent_this_hour += stats.sent - before;
-    // One transaction marks the batch: the rows refused by a rate limit and those sent.
-    Status m = store_.MarkReplies(*due);
-    if (!m.ok()) {
-      Log(LogLevel::kError, "outbox-update-failed", {{"replies", std::to_string(due->size())},
-                                                     {"error", m.message()}});
-      if (m.transient()) return m;
-    }
-    if (ceiling) {
-      Log(LogLevel::kError, "rate-limit-hour",
-          {{"sent", std::to_string(sent_this_hour)}, {"pending", "kept in outbox"}});
-      return stats;
-    }
-    if (stopped || stats.retry > 0) return stats;  // stopping, or the server is unwell
-  }
-}
-
-Result<std::vector<OutboxRow*>> Processor::Admit(std::vector<OutboxRow>& due, SendStats& stats) {
-  // Anyone can make us write to any address by forging From: a few replies a day to one
-  // address is what a customer needs, more is abuse. Replies to the same address within
-  // this batch count too: they are not marked sent yet.
-  std::map<std::string, int> in_batch;
-  std::vector<OutboxRow*> go;
-  for (auto& row : due) {
-    int& queued = in_batch[NormalizeAddress(row.recipient)];
-    auto today = store_.SentSince(row.recipient, clock_.Now() - 86400);
-    if (!today.ok()) return today.status();
-    int count = *today + queued;
-    if (count < config_.smtp.max_per_recipient_per_day) {
-      ++queued;
-      go.push_back(&row);
-      continue;
-    }
-    row.status = "failed";
-    row.last_error = "rate limit: " + std::to_string(count) + " replies to this address in 24 h";
-    stats.failed++;
-    Log(LogLevel::kWarning, "rate-limit-recipient",
-        {{"reply", row.message_id}, {"to", MaskAddress(row.recipient)}});
-  }
-  return go;
-}
-
-bool Processor::SendBatch(const std::vector<OutboxRow*>& rows, const volatile bool* stop,
-                          int max_delay_s, bool give_up, SendStats& stats) {
-  std::vector<Envelope> mails;
-  for (const OutboxRow* row : rows) mails.push_back({&row->recipient, &row->raw});
-  std::vector<Status> results = sender_.SendAll(config_.smtp.from_addr, mails, stop);
-  for (size_t i = 0; i < results.size(); ++i) Record(*rows[i], results[i], max_delay_s, give_up, stats);
-  return results.size() < rows.size();
-}
-
-void Processor::Record(OutboxRow& row, const Status& s, int max_delay_s, bool give_up,
-                       SendStats& stats) {
-  row.attempts++;
-  if (s.ok()) {
-    row.status = "sent";
-    row.sent_at = clock_.Now();
-    row.last_error.clear();
-    stats.sent++;
-  } else if (s.transient() && (!give_up || row.attempts < config_.smtp.max_attempts)) {
-    row.next_attempt_at = clock_.Now() + Backoff(row.attempts, max_delay_s);
-    row.last_error = s.message();
-    stats.retry++;
-    Log(LogLevel::kWarning, "reply-deferred", {{"reply", row.message_id},
-                                               {"attempt", std::to_string(row.attempts)},
-                                               {"error", s.message()}});
-  } else {
-    row.status = "failed";
-    row.last_error = s.message();
-    stats.failed++;
-    Log(LogLevel::kError, "reply-failed", {{"reply", row.message_id},
-                                           {"to", MaskAddress(row.recipient)},
-                                           {"error", s.message()}});
-  }
 }
 
 }  // namespace mailreqd

@@ -1,8 +1,8 @@
 // Processor: the one place logic meets I/O. Takes its ports in the constructor and reads
 // as a flat list of steps, in the order that makes every request happen exactly once:
 //   fetch a chunk -> decide each mail -> record requests + effects + replies in one
-//   durable transaction (group commit) -> move the chunk's mail -> send from the outbox
-//   -> mark each reply sent.
+//   durable transaction (group commit) -> move the chunk's mail. Sending from the outbox
+//   is the Outbox's (outbox.h), which may run beside it.
 // A crash between any two steps repeats only idempotent work: a re-fetched message that
 // is already recorded is just moved; an unsent outbox row is sent again, same Message-ID.
 // A message that crashes the daemon is found by its attempt count: it is retried alone,
@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -29,26 +30,17 @@ struct DrainStats {
   uint64_t bytes = 0;
 };
 
-struct SendStats {
-  int sent = 0;
-  int retry = 0;   // left in the outbox for later
-  int failed = 0;  // refused for good
-};
-
 class Processor {
  public:
   static constexpr int kMaxAttempts = 3;
 
-  Processor(Mailbox& mailbox, Store& store, Sender& sender, Clock& clock, const Config& config,
+  Processor(Mailbox& mailbox, Store& store, Clock& clock, const Config& config,
             const TemplateSet& templates);
 
   // Handles every message in the inbox once. Stops between chunks when *stop.
   Result<DrainStats> Drain(const volatile bool* stop);
-  // Sends the replies that are due. `max_delay_s` caps the retry backoff (--once uses a
-  // short one so that a brief SMTP hiccup is ridden out within the run). A reply that
-  // keeps failing transiently is marked failed after smtp.max_attempts only when
-  // `give_up` (the daemon, whose backoff spans about a day); --once leaves it pending.
-  Result<SendStats> SendDue(const volatile bool* stop, int max_delay_s, bool give_up);
+  // Called after each commit that recorded requests (and so, perhaps, replies to send).
+  void OnRecorded(std::function<void()> hook) { on_recorded_ = std::move(hook); }
 
  private:
   // One decided message waiting for the chunk's commit.
@@ -65,6 +57,8 @@ class Processor {
     std::set<std::string> keys, usernames;
   };
 
+  using Moves = std::map<Folder, std::vector<uint32_t>>;  // what a chunk moves where
+
   Status DrainChunk(const std::vector<PendingMessage>& chunk, DrainStats& stats);
   Status Quarantine(const PendingMessage& m, DrainStats& stats);
   Status ProcessMessages(const std::vector<uint32_t>& uids, DrainStats& stats);
@@ -72,26 +66,20 @@ class Processor {
   // `processed` when it is an error, else the outcome of the clearing.
   Status ClearedAfter(Status processed, const std::vector<std::string>& keys);
   Result<Prepared> Prepare(const RawMessage& raw, const Batch& batch, bool& must_flush);
-  Status Flush(Batch& batch, DrainStats& stats);
+  // Records the batch in one transaction and adds its mail to `moves`.
+  Status Flush(Batch& batch, Moves& moves, DrainStats& stats);
   Result<std::vector<OutboxRow>> Render(const Decision& d, const Message& msg);
   const std::string& FolderName(Folder f) const;
-  // The rows that may be sent now; marks the others failed when their recipient has had
-  // enough replies today (counting those queued before them in `due`).
-  Result<std::vector<OutboxRow*>> Admit(std::vector<OutboxRow>& due, SendStats& stats);
-  // Sends `rows` and records each outcome in its row; true when stopped before the end.
-  bool SendBatch(const std::vector<OutboxRow*>& rows, const volatile bool* stop,
-                 int max_delay_s, bool give_up, SendStats& stats);
-  // Records one send's outcome: sent, retry later with backoff, or failed for good.
-  void Record(OutboxRow& row, const Status& s, int max_delay_s, bool give_up, SendStats& stats);
+
 
   Mailbox& mailbox_;
   Store& store_;
-  Sender& sender_;
   Clock& clock_;
   const Config& config_;
   const TemplateSet& templates_;
   Decider decider_;
   ClassifyConfig classify_config_;
+  std::function<void()> on_recorded_;
 };
 
 // "mid:<Message-ID> <from>" or "sha256:<hex>" when the mail has no Message-ID.

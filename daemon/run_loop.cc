@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <random>
 #include <thread>
@@ -15,7 +16,9 @@
 #include "daemon/imap_mailbox.h"
 #include "daemon/log.h"
 #include "daemon/maildir_mailbox.h"
+#include "daemon/outbox.h"
 #include "daemon/processor.h"
+#include "daemon/send_loop.h"
 #include "daemon/smtp_sender.h"
 #include "daemon/sqlite_store.h"
 
@@ -58,6 +61,10 @@ struct Engine {
   std::unique_ptr<DryRunMailbox> dry_mailbox;
   SystemClock clock;
   std::unique_ptr<Processor> processor;
+  // Sending has a database connection of its own: it runs on the SendLoop's thread.
+  std::unique_ptr<SqliteStore> send_store;
+  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<SendLoop> send_loop;  // last: stopped before what it uses goes
 };
 
 Result<std::string> Secret(const std::string& file) {
@@ -122,8 +129,11 @@ Result<std::unique_ptr<Engine>> Build(const std::string& path, bool dry_run) {
     st = e->dry_store.get();
     mb = e->dry_mailbox.get();
   }
-  e->processor = std::make_unique<Processor>(*mb, *st, *e->sender, e->clock, e->config,
-                                             e->templates);
+  e->processor = std::make_unique<Processor>(*mb, *st, e->clock, e->config, e->templates);
+  auto send_store = SqliteStore::Open(e->config.database);
+  if (!send_store.ok()) return send_store.status();
+  e->send_store = std::move(*send_store);
+  e->outbox = std::make_unique<Outbox>(*e->send_store, *e->sender, e->clock, e->config);
   SetLogFormat(e->config.log_format);  // only once the whole config is accepted
   return e;
 }
@@ -141,7 +151,23 @@ int RetryDelay(int failures) {
   return base / 2 + std::uniform_int_distribution<int>(0, std::max(base / 2, 1))(rng);
 }
 
+std::string SecondsSince(std::chrono::steady_clock::time_point start) {
+  std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", d.count());
+  return buf;
+}
+
+// Sends on a thread of its own from now on, woken whenever the drain records requests.
+void StartSending(Engine& e, int max_delay_s, bool give_up) {
+  e.send_loop = std::make_unique<SendLoop>(*e.outbox, max_delay_s, give_up, &g_stop);
+  SendLoop* loop = e.send_loop.get();
+  e.processor->OnRecorded([loop] { loop->Wake(); });
+}
+
 int RunOnce(Engine& e, bool dry_run) {
+  auto start = std::chrono::steady_clock::now();
+  if (!dry_run) StartSending(e, 5, /*give_up=*/false);
   int messages = 0;
   for (int round = 0; round < 100 && !g_stop; ++round) {
     auto drained = e.processor->Drain(&g_stop);
@@ -155,16 +181,21 @@ int RunOnce(Engine& e, bool dry_run) {
   }
   // For scripts/bench.sh: IMAP commands per message is one of its figures.
   Log(LogLevel::kInfo, "drain-done", {{"messages", std::to_string(messages)},
-                                      {"imap_commands", std::to_string(e.imap ? e.imap->commands_sent() : 0)}});
+                                      {"imap_commands", std::to_string(e.imap ? e.imap->commands_sent() : 0)},
+                                      {"seconds", SecondsSince(start)}});
   if (dry_run) return 0;
+  e.send_loop->Stop();  // what is left is sent here, so that the run ends when it is done
   // Ride out a brief SMTP hiccup within the run; what is still due stays in the outbox.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!g_stop) {
-    auto sent = e.processor->SendDue(&g_stop, 5, /*give_up=*/false);
+    auto sent = e.outbox->SendDue(&g_stop, 5, /*give_up=*/false);
     if (!sent.ok()) return kExitTempFail;
-    auto left = e.store->DueReplies(e.clock.Now() + 3600, 1);
+    auto left = e.send_store->DueReplies(e.clock.Now() + 3600, 1);
     if (!left.ok()) return kExitTempFail;
-    if (left->empty()) return 0;
+    if (left->empty()) {
+      Log(LogLevel::kInfo, "send-done", {{"seconds", SecondsSince(start)}});
+      return 0;
+    }
     if (std::chrono::steady_clock::now() > deadline) {
       Log(LogLevel::kWarning, "replies-left-in-outbox", {});
       return kExitTempFail;
@@ -180,17 +211,14 @@ int WatchdogPeriod() {
   return 0;
 }
 
-// One iteration: drain, send, then wait for mail. Returns false on failure.
+// One iteration: drain, then wait for mail. Returns false on failure. Sending runs
+// beside it (StartSending): replies go out even while the mailbox is unreachable.
 bool Iterate(Engine& e, int wait_s) {
   auto drained = e.processor->Drain(&g_stop);
-  // Sending does not depend on the mailbox: replies already recorded go out even while
-  // IMAP is down.
-  auto sent = e.processor->SendDue(&g_stop, 3600, /*give_up=*/true);
   if (!drained.ok()) {
     Log(LogLevel::kWarning, "mailbox-error", {{"error", drained.status().message()}});
     return false;
   }
-  if (!sent.ok()) Log(LogLevel::kWarning, "outbox-error", {{"error", sent.status().message()}});
   sd_notify(0, "WATCHDOG=1");
   auto waited = e.mailbox->WaitForMail(wait_s, &g_stop);
   if (!waited.ok()) {
@@ -203,13 +231,15 @@ bool Iterate(Engine& e, int wait_s) {
 int Serve(std::unique_ptr<Engine> e, const RunOptions& options) {
   int failures = 0;
   bool ready = false;
+  if (!options.dry_run) StartSending(*e, 3600, /*give_up=*/true);
   while (!g_stop) {
     if (g_reload) {
       g_reload = false;
       sd_notify(0, "RELOADING=1");
       auto fresh = Build(options.config_path, options.dry_run);
       if (fresh.ok()) {
-        e = std::move(*fresh);
+        e = std::move(*fresh);  // the old engine's sending stops (its batch in hand ends)
+        if (!options.dry_run) StartSending(*e, 3600, /*give_up=*/true);
         Log(LogLevel::kNotice, "config-reloaded", {{"config", options.config_path}});
       } else {
         Log(LogLevel::kError, "config-reload-refused", {{"error", fresh.status().message()}});

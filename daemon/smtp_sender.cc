@@ -95,16 +95,19 @@ SmtpSender::~SmtpSender() {
 
 Status SmtpSender::Send(const std::string& from_addr, const std::string& rcpt,
                         const std::string& raw) {
-  auto out = SendAll(from_addr, {Envelope{&rcpt, &raw}}, nullptr);
-  return out.empty() ? Status::Transient("SMTP: not sent") : out[0];
+  Status result = Status::Transient("SMTP: not sent");
+  SendAll(from_addr, {Envelope{&rcpt, &raw}}, nullptr,
+          [&](size_t, const Status& s) { result = s; });
+  return result;
 }
 
-std::vector<Status> SmtpSender::SendAll(const std::string& from_addr,
-                                        const std::vector<Envelope>& mails,
-                                        const volatile bool* stop) {
-  std::vector<Status> done(mails.size(), Status::Transient("SMTP: not attempted"));
+void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
+                         const volatile bool* stop, const SendDone& done) {
   if (!multi_) multi_ = curl_multi_init();
-  if (!multi_) return done;
+  if (!multi_) {
+    for (size_t i = 0; i < mails.size(); ++i) done(i, Status::Transient("SMTP: curl_multi_init failed"));
+    return;
+  }
   curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(transfers_.size()));
   size_t next = 0, active = 0;
   auto start_next = [&](Transfer& t) {
@@ -112,7 +115,7 @@ std::vector<Status> SmtpSender::SendAll(const std::string& from_addr,
     if (Start(t, from_addr, mails[next], next)) {
       ++active;
     } else {
-      done[next] = Status::Transient("SMTP: libcurl refused a transfer");
+      done(next, Status::Transient("SMTP: libcurl refused a transfer"));
     }
     ++next;
   };
@@ -127,14 +130,12 @@ std::vector<Status> SmtpSender::SendAll(const std::string& from_addr,
       curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
       CURLcode rc = m->data.result;  // read before the handle is removed
       curl_multi_remove_handle(multi_, t->easy);
-      done[t->index] = Finish(*t, rc, *mails[t->index].rcpt);
+      done(t->index, Finish(*t, rc, *mails[t->index].rcpt));
       --active;
       start_next(*t);
     }
     if (active > 0) curl_multi_poll(multi_, nullptr, 0, 200, nullptr);
   }
-  done.resize(next);  // started in order: the rest were not attempted
-  return done;
 }
 
 bool SmtpSender::Start(Transfer& t, const std::string& from_addr, const Envelope& mail,

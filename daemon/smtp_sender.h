@@ -35,8 +35,8 @@ class SmtpSender : public Sender {
 
   Status Send(const std::string& from_addr, const std::string& rcpt,
               const std::string& raw) override;
-  std::vector<Status> SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
-                              const volatile bool* stop) override;
+  void SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
+               const volatile bool* stop, const SendDone& done) override;
 
  private:
   struct Transfer;  // one easy handle and what its current message needs

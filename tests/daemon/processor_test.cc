@@ -2,6 +2,7 @@
 // round trip, the privacy flows, the outbox, and poison messages.
 #include <catch2/catch.hpp>
 
+#include "daemon/outbox.h"
 #include "daemon/processor.h"
 #include "tests/fakes/fake_ports.h"
 #include "tests/fakes/fake_store.h"
@@ -35,7 +36,8 @@ struct World {
   FakeClock clock;
   Config config = TestConfig();
   TemplateSet templates = *TemplateSet::Load("");
-  Processor processor{mailbox, store, sender, clock, config, templates};
+  Processor processor{mailbox, store, clock, config, templates};
+  Outbox outbox{store, sender, clock, config};
 
   World() {
     store.AddCustomer({"alice88", "alice@example.com", "Alice Chan", "1 Road", "+852 1234", "", true});
@@ -44,7 +46,7 @@ struct World {
   }
   void Run() {
     REQUIRE(processor.Drain(nullptr).ok());
-    REQUIRE(processor.SendDue(nullptr, 5, true).ok());
+    REQUIRE(outbox.SendDue(nullptr, 5, true).ok());
   }
   std::vector<SentMail> To(const std::string& rcpt) const {
     std::vector<SentMail> out;
@@ -193,7 +195,7 @@ TEST_CASE("Processor leaves a reply in the outbox on a transient failure", "[pro
   CHECK(w.store.outbox[0].status == "pending");
   CHECK(w.store.outbox[0].attempts == 1);
   w.clock.now += 3600;
-  REQUIRE(w.processor.SendDue(nullptr, 5, true).ok());
+  REQUIRE(w.outbox.SendDue(nullptr, 5, true).ok());
   CHECK(w.store.outbox[0].status == "sent");
   CHECK(w.sender.sent.size() == 1);
   SECTION("and marks it failed on a permanent one") {
@@ -223,7 +225,7 @@ TEST_CASE("Processor rate-limits replies per recipient and overall", "[processor
   }
 }
 
-TEST_CASE("Processor sends the outbox in batches, each marked in one transaction", "[processor][outbox]") {
+TEST_CASE("Outbox marks each reply as soon as it is sent", "[outbox]") {
   World w;
   for (int i = 0; i < 250; ++i) {
     OutboxRow row;
@@ -234,22 +236,22 @@ TEST_CASE("Processor sends the outbox in batches, each marked in one transaction
     row.next_attempt_at = w.clock.now;
     w.store.outbox.push_back(row);
   }
-  SECTION("all of it, two batches") {
-    auto sent = w.processor.SendDue(nullptr, 5, true);
+  SECTION("all of it, in two batches of due replies") {
+    auto sent = w.outbox.SendDue(nullptr, 5, true);
     REQUIRE(sent.ok());
     CHECK(sent->sent == 250);
     CHECK(w.sender.sent.size() == 250);
-    CHECK(w.store.mark_calls == 2);
+    CHECK(w.store.mark_calls == 250);
     CHECK(w.store.outbox.back().status == "sent");
   }
   SECTION("a stop mid-batch records what was sent and leaves the rest untouched") {
     bool stop = false;
     w.sender.stop_flag = &stop;
     w.sender.stop_after = 3;
-    auto sent = w.processor.SendDue(&stop, 5, true);
+    auto sent = w.outbox.SendDue(&stop, 5, true);
     REQUIRE(sent.ok());
     CHECK(sent->sent == 3);
-    CHECK(w.store.mark_calls == 1);
+    CHECK(w.store.mark_calls == 3);
     CHECK(w.store.outbox[2].status == "sent");
     CHECK(w.store.outbox[3].status == "pending");
     CHECK(w.store.outbox[3].attempts == 0);

@@ -1,0 +1,53 @@
+#include "daemon/send_loop.h"
+
+#include <chrono>
+
+#include "daemon/log.h"
+
+namespace mailreqd {
+namespace {
+
+// How often the outbox is looked at without a Wake(): replies deferred by a transient
+// failure come due on their own (backoff starts at 15 s), and one indexed query per tick
+// is all an idle daemon spends.
+constexpr std::chrono::seconds kTick{5};
+
+}  // namespace
+
+SendLoop::SendLoop(Outbox& outbox, int max_delay_s, bool give_up, const volatile bool* stop)
+    : outbox_(outbox), max_delay_s_(max_delay_s), give_up_(give_up), stop_(stop) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+SendLoop::~SendLoop() { Stop(); }
+
+void SendLoop::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_one();
+}
+
+void SendLoop::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SendLoop::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    woken_ = false;
+    lock.unlock();
+    auto sent = outbox_.SendDue(stop_, max_delay_s_, give_up_);
+    if (!sent.ok()) Log(LogLevel::kWarning, "outbox-error", {{"error", sent.status().message()}});
+    lock.lock();
+    if (!woken_ && !stopping_) cv_.wait_for(lock, kTick, [this] { return woken_ || stopping_; });
+  }
+}
+
+}  // namespace mailreqd
