@@ -236,10 +236,15 @@ Result<bool> ImapConnection::Idle(int seconds, const volatile bool* stop) {
   Status s = SendAll(tag + " IDLE\r\n");
   if (!s.ok()) return s;
   ++commands_sent_;
-  auto first = ReadLine(endpoint_.timeout_s * 1000);
-  if (!first.ok()) return connected() ? Fail("no answer to IDLE") : first.status();
-  if (first->text.rfind("+", 0) != 0) return Fail("IDLE refused: " + first->text);
-  auto got = IdleLoop(seconds, stop);
+  bool announced = false;  // untagged news may come before the continuation
+  for (;;) {
+    auto line = ReadLine(endpoint_.timeout_s * 1000);
+    if (!line.ok()) return connected() ? Fail("no answer to IDLE") : line.status();
+    if (line->text.rfind("+", 0) == 0) break;
+    if (line->text.rfind("* ", 0) != 0) return Fail("IDLE refused: " + line->text);
+    announced = announced || IsExists(line->text);
+  }
+  auto got = announced ? Result<bool>(true) : IdleLoop(seconds, stop);
   if (!got.ok()) return got;
   s = SendAll("DONE\r\n");
   if (!s.ok()) return s;

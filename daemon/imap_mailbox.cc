@@ -155,6 +155,13 @@ Result<bool> ImapMailbox::WaitForMail(int seconds, const volatile bool* stop) {
   // New mail announced in the answer to a FETCH or MOVE since the last listing: the
   // server will not announce it again during IDLE (RFC 2177 only reports changes).
   if (conn_.TakeExistsSeen()) return true;
+  // Mail that came after this session's last command may not have been announced to it
+  // yet (the moves run on another session), and whether a server flushes such news when
+  // IDLE starts varies: one NOOP asks, so the last mail of a burst is not left to the
+  // next poll.
+  auto noop = Ok("NOOP");
+  if (!noop.ok()) return noop.status();
+  if (conn_.TakeExistsSeen()) return true;
   if (conn_.Has("IDLE")) return conn_.Idle(seconds, stop);
   for (int i = 0; i < seconds && !(stop && *stop); ++i) {
     std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -24,6 +24,7 @@ class ImapMailbox : public Mailbox {
   uint32_t uidvalidity() const { return uidvalidity_; }
   uint64_t commands_sent() const { return conn_.commands_sent(); }
   Status Ready();  // connects and selects the inbox when needed
+  void Close() { conn_.Close(); }  // the next call connects and selects afresh
 
  private:
   Status EnsureFolder(const std::string& folder);

@@ -49,10 +49,15 @@ Result<SendStats> Outbox::SendDue(const volatile bool* stop, int max_delay_s, bo
     bool stopped = SendBatch(*go, stop, max_delay_s, give_up, stats);
     sent_this_hour += stats.sent - before;
     if (ceiling) {
-      Log(LogLevel::kError, "rate-limit-hour",
-          {{"sent", std::to_string(sent_this_hour)}, {"pending", "kept in outbox"}});
+      // Once per spell at the ceiling, not at every look at the outbox.
+      if (!at_ceiling_) {
+        Log(LogLevel::kError, "rate-limit-hour",
+            {{"sent", std::to_string(sent_this_hour)}, {"pending", "kept in outbox"}});
+      }
+      at_ceiling_ = true;
       return stats;
     }
+    at_ceiling_ = false;
     if (stopped || stats.retry > 0) return stats;  // stopping, or the server is unwell
   }
 }

@@ -46,6 +46,7 @@ class Outbox {
 
   Store& store_;
   Sender& sender_;
+  bool at_ceiling_ = false;  // the hourly limit was reached and logged
   Clock& clock_;
   const Config& config_;
 };

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "config/config.h"
+#include "daemon/background_moves.h"
 #include "daemon/dry_run.h"
 #include "daemon/imap_mailbox.h"
 #include "daemon/log.h"
@@ -55,7 +56,7 @@ struct Engine {
   TemplateSet templates;
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<Mailbox> mailbox;
-  ImapMailbox* imap = nullptr;  // the mailbox when it is IMAP: its command count
+  BackgroundMoves* imap = nullptr;  // the mailbox when it is IMAP: its command count
   std::unique_ptr<SmtpSender> sender;
   std::unique_ptr<DryRunStore> dry_store;
   std::unique_ptr<DryRunMailbox> dry_mailbox;
@@ -83,7 +84,9 @@ void OpenMailbox(Engine& e, const std::string& password) {
   if (m.insecure_skip_verify) {
     Log(LogLevel::kWarning, "tls-verification-off", {{"mailbox", m.url}});
   }
-  auto imap = std::make_unique<ImapMailbox>(ep, MailboxOfUrl(m.url));
+  // Two sessions: one reads, the other moves what is recorded (background_moves.h).
+  auto imap = std::make_unique<BackgroundMoves>(std::make_unique<ImapMailbox>(ep, MailboxOfUrl(m.url)),
+                                                std::make_unique<ImapMailbox>(ep, MailboxOfUrl(m.url)));
   e.imap = imap.get();
   e.mailbox = std::move(imap);
 }

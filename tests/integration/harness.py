@@ -379,7 +379,8 @@ class Servers:
     # --- daemon configuration ---------------------------------------------------------------
     def config(self, user: Optional[str] = None, password_file: Optional[str] = None,
                tls: bool = False, smtp: Optional[SmtpServer] = None, smtp_tls: bool = False,
-               database: str = "mailreqd.db", **overrides) -> dict:
+               database: str = "mailreqd.db", smtp_options: Optional[dict] = None,
+               **overrides) -> dict:
         """The mailreqd configuration as a dict (see write_config)."""
         user = user or self.user
         if password_file is None:
@@ -400,6 +401,7 @@ class Servers:
         }
         # The test server offers STARTTLS with a test CA: trust it, as an operator would.
         smtp_section["ca_file"] = smtp.ca_file
+        smtp_section.update(smtp_options or {})
         config = {
             "mailbox": mailbox,
             "smtp": smtp_section,
@@ -418,7 +420,7 @@ class Servers:
 
         Keywords: user, password_file (default: the fixture's "support" user), tls=True
         (imaps:// plus mailbox.ca_file), smtp=SmtpServer (default: the shared one),
-        smtp_tls=True (smtps:// plus smtp.ca_file), database (default: mailreqd.db next to
+        smtp_tls=True (smtps:// plus smtp.ca_file), smtp_options={...} (more smtp keys), database (default: mailreqd.db next to
         PATH). Any other keyword overrides a top-level key; dicts merge recursively and
         None deletes: write_config(p, mailbox={"review_folder": "Review"}, timezone="UTC").
         """

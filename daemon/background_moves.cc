@@ -1,0 +1,90 @@
+#include "daemon/background_moves.h"
+
+namespace mailreqd {
+
+BackgroundMoves::BackgroundMoves(std::unique_ptr<ImapMailbox> reader,
+                                 std::unique_ptr<ImapMailbox> mover)
+    : reader_(std::move(reader)), mover_(std::move(mover)) {
+  thread_ = std::thread([this] { Work(); });
+}
+
+BackgroundMoves::~BackgroundMoves() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+Result<std::vector<PendingMessage>> BackgroundMoves::Pending() {
+  Status s = Settle();
+  if (!s.ok()) return s;
+  return reader_->Pending();
+}
+
+Result<std::vector<RawMessage>> BackgroundMoves::Fetch(const std::vector<uint32_t>& uids) {
+  return reader_->Fetch(uids);
+}
+
+Status BackgroundMoves::Move(const std::vector<uint32_t>& uids, const std::string& folder) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!error_.ok()) {
+    Status e = error_;
+    error_ = Status::Ok();
+    return e;
+  }
+  jobs_.push_back({uids, folder, reader_->uidvalidity()});
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Result<bool> BackgroundMoves::WaitForMail(int seconds, const volatile bool* stop) {
+  return reader_->WaitForMail(seconds, stop);
+}
+
+Status BackgroundMoves::Settle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return jobs_.empty() && !busy_; });
+  Status e = error_;
+  error_ = Status::Ok();
+  return e;
+}
+
+uint64_t BackgroundMoves::commands_sent() const {
+  return reader_->commands_sent() + mover_->commands_sent();
+}
+
+void BackgroundMoves::Work() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // stopping, and nothing left to do
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    Status s = Run(job);
+    lock.lock();
+    busy_ = false;
+    if (!s.ok() && error_.ok()) error_ = s;
+    cv_.notify_all();
+  }
+}
+
+Status BackgroundMoves::Run(const Job& job) {
+  Status s = mover_->Ready();
+  if (s.ok() && mover_->uidvalidity() != job.uidvalidity) {
+    // The folder was recreated: this session may still have the old one selected.
+    mover_->Close();
+    s = mover_->Ready();
+  }
+  if (!s.ok()) return s;
+  if (mover_->uidvalidity() != job.uidvalidity) {
+    // Recreated between listing and moving: these UIDs name other mail.
+    return Status::Transient("UIDVALIDITY changed before the move to " + job.folder);
+  }
+  return mover_->Move(job.uids, job.folder);
+}
+
+}  // namespace mailreqd
