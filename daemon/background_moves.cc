@@ -4,9 +4,7 @@ namespace mailreqd {
 
 BackgroundMoves::BackgroundMoves(std::unique_ptr<ImapMailbox> reader,
                                  std::unique_ptr<ImapMailbox> mover)
-    : reader_(std::move(reader)), mover_(std::move(mover)) {
-  thread_ = std::thread([this] { Work(); });
-}
+    : reader_(std::move(reader)), mover_(std::move(mover)) {}
 
 BackgroundMoves::~BackgroundMoves() {
   {
@@ -14,7 +12,7 @@ BackgroundMoves::~BackgroundMoves() {
     stopping_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 Result<std::vector<PendingMessage>> BackgroundMoves::Pending() {
@@ -35,6 +33,9 @@ Status BackgroundMoves::Move(const std::vector<uint32_t>& uids, const std::strin
     return e;
   }
   jobs_.push_back({uids, folder, reader_->uidvalidity()});
+  // Started at the first move, not when built: a reload builds the new engine while the
+  // process still changes its TZ (UseZoneForProcess), which no thread may overlap.
+  if (!thread_.joinable()) thread_ = std::thread([this] { Work(); });
   cv_.notify_all();
   return Status::Ok();
 }

@@ -153,7 +153,17 @@ namespace {
 // The zone's UTC offset at `t`, through libc's tz database. Slow (tzset reloads the
 // zone file when TZ changes), so LocalDateOf caches what it returns.
 std::optional<long> UtcOffsetSlow(int64_t unix_seconds, const std::string& zone) {
-  // TZ is process-wide state: serialize, and put back whatever was there before.
+  const time_t t = static_cast<time_t>(unix_seconds);
+  struct tm tm {};
+  // The daemon's zone is the process's (UseZoneForProcess): no juggling of TZ, which
+  // would race with the getenv() of other threads (libcurl, localtime_r in the log).
+  const char* current = std::getenv("TZ");
+  if (current && current == ":" + zone) {
+    if (!::localtime_r(&t, &tm)) return std::nullopt;
+    return tm.tm_gmtoff;
+  }
+  // Another zone (tools, tests): TZ is process-wide state: serialize, and put back
+  // whatever was there before.
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   const char* previous = std::getenv("TZ");
@@ -161,8 +171,6 @@ std::optional<long> UtcOffsetSlow(int64_t unix_seconds, const std::string& zone)
       previous ? std::optional<std::string>(previous) : std::nullopt;
   ::setenv("TZ", (":" + zone).c_str(), 1);  // ":" = a file name, not a POSIX TZ rule
   ::tzset();
-  const time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm {};
   const bool converted = ::localtime_r(&t, &tm) != nullptr;
   if (saved) {
     ::setenv("TZ", saved->c_str(), 1);
@@ -175,6 +183,11 @@ std::optional<long> UtcOffsetSlow(int64_t unix_seconds, const std::string& zone)
 }
 
 }  // namespace
+
+void UseZoneForProcess(const std::string& zone) {
+  ::setenv("TZ", (":" + zone).c_str(), 1);
+  ::tzset();
+}
 
 std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone) {
   // Offsets change only at transitions, which fall on quarter hours: one lookup per
@@ -195,7 +208,9 @@ std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone) {
     offset = UtcOffsetSlow(bucket * kBucket, zone);
     if (!offset) return std::nullopt;
     std::lock_guard<std::mutex> lock(mu);
-    if (cache.size() > 100000) cache.clear();  // bounded, whatever the mailbox holds
+    // Bounded, whatever the mailbox holds: mail of one day needs 96 entries, a backlog
+    // spread over years more than any cache should keep (each miss costs microseconds).
+    if (cache.size() >= 4096) cache.clear();
     cache[{zone, bucket}] = *offset;
   }
   int64_t local = unix_seconds + *offset;

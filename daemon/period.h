@@ -49,10 +49,13 @@ inline constexpr int kStatutoryReplyDays = 40;
 Date StatutoryDueDate(Date arrived_local);  // arrived_local + 40 days
 
 // The local date of a UTC instant in an IANA zone ("Asia/Hong_Kong"), using libc's tz
-// database (setenv TZ + localtime_r under a mutex; TZ is restored afterwards). Returns
-// nullopt for an unknown zone. Other threads must not read TZ or call localtime while it
-// runs; in mailreqd only this function touches TZ.
+// database. Returns nullopt for an unknown zone. For the process's own zone (see
+// UseZoneForProcess) it only calls localtime_r; for another it sets TZ, under a mutex,
+// and restores it, which is safe only while no other thread reads the environment.
 std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone);
+// Makes `zone` the process's TZ, so that LocalDateOf(…, zone) never changes the
+// environment. Call it while no other thread runs (setenv is not thread-safe).
+void UseZoneForProcess(const std::string& zone);
 // True when /usr/share/zoneinfo/<zone> is a regular TZif file. Rejects "", absolute
 // paths, ".." and characters outside [A-Za-z0-9/_+-].
 bool IsKnownZone(const std::string& zone);

@@ -18,6 +18,7 @@
 #include "daemon/log.h"
 #include "daemon/maildir_mailbox.h"
 #include "daemon/outbox.h"
+#include "daemon/period.h"
 #include "daemon/processor.h"
 #include "daemon/send_loop.h"
 #include "daemon/smtp_sender.h"
@@ -214,25 +215,28 @@ int WatchdogPeriod() {
   return 0;
 }
 
-// One iteration: drain, then wait for mail. Returns false on failure. Sending runs
-// beside it (StartSending): replies go out even while the mailbox is unreachable.
-bool Iterate(Engine& e, int wait_s) {
+// One iteration: drain, then wait for mail. Sending runs beside it (StartSending):
+// replies go out even while the mailbox is unreachable.
+Status Iterate(Engine& e, int wait_s) {
   auto drained = e.processor->Drain(&g_stop);
-  if (!drained.ok()) {
-    Log(LogLevel::kWarning, "mailbox-error", {{"error", drained.status().message()}});
-    return false;
-  }
+  if (!drained.ok()) return drained.status();
   sd_notify(0, "WATCHDOG=1");
-  auto waited = e.mailbox->WaitForMail(wait_s, &g_stop);
-  if (!waited.ok()) {
-    Log(LogLevel::kWarning, "mailbox-error", {{"error", waited.status().message()}});
-    return false;
-  }
-  return true;
+  return e.mailbox->WaitForMail(wait_s, &g_stop).status();
+}
+
+// A mailbox outage is told once per reason, not at every retry: the first failure, any
+// new reason, and a summary (mailbox-recovered failures=N) when it is over.
+void LogFailure(const Status& s, int failures, int delay, std::string& last_reason) {
+  if (failures > 1 && s.message() == last_reason) return;
+  last_reason = s.message();
+  Log(LogLevel::kWarning, "mailbox-error", {{"error", s.message()},
+                                            {"failures", std::to_string(failures)},
+                                            {"retry_in", std::to_string(delay) + "s"}});
 }
 
 int Serve(std::unique_ptr<Engine> e, const RunOptions& options) {
   int failures = 0;
+  std::string last_reason;
   bool ready = false;
   if (!options.dry_run) StartSending(*e, 3600, /*give_up=*/true);
   while (!g_stop) {
@@ -241,7 +245,8 @@ int Serve(std::unique_ptr<Engine> e, const RunOptions& options) {
       sd_notify(0, "RELOADING=1");
       auto fresh = Build(options.config_path, options.dry_run);
       if (fresh.ok()) {
-        e = std::move(*fresh);  // the old engine's sending stops (its batch in hand ends)
+        e = std::move(*fresh);  // the old engine's threads stop (their work in hand ends)
+        UseZoneForProcess(e->config.timezone);  // no other thread runs now
         if (!options.dry_run) StartSending(*e, 3600, /*give_up=*/true);
         Log(LogLevel::kNotice, "config-reloaded", {{"config", options.config_path}});
       } else {
@@ -252,7 +257,8 @@ int Serve(std::unique_ptr<Engine> e, const RunOptions& options) {
     int watchdog = WatchdogPeriod();
     int wait_s = std::min(e->config.mailbox.poll_interval_s, 25 * 60);  // RFC 2177: < 29 min
     if (watchdog > 0) wait_s = std::min(wait_s, watchdog);
-    if (Iterate(*e, std::max(wait_s, 1))) {
+    Status s = Iterate(*e, std::max(wait_s, 1));
+    if (s.ok()) {
       if (failures > 0) Log(LogLevel::kNotice, "mailbox-recovered", {{"failures", std::to_string(failures)}});
       failures = 0;
       if (!ready) {
@@ -262,6 +268,7 @@ int Serve(std::unique_ptr<Engine> e, const RunOptions& options) {
       continue;
     }
     int delay = RetryDelay(++failures);
+    LogFailure(s, failures, delay, last_reason);
     sd_notifyf(0, "STATUS=mailbox unreachable (%d failures), retrying in %ds", failures, delay);
     sd_notify(0, "WATCHDOG=1");  // the loop is alive, only the server is not
     SleepFor(delay);
@@ -289,6 +296,7 @@ int RunDaemon(const RunOptions& options) {
     curl_global_cleanup();
     return engine.status().kind() == ErrorKind::kFatal ? kExitConfig : 1;
   }
+  UseZoneForProcess((*engine)->config.timezone);  // before any thread of ours starts
   int rc = options.once ? RunOnce(**engine, options.dry_run) : Serve(std::move(*engine), options);
   curl_global_cleanup();
   return rc;

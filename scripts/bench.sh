@@ -50,6 +50,8 @@ if [ -z "$WORK" ]; then
   trap 'rm -rf "$WORK"' EXIT
 fi
 mkdir -p "$WORK"
+# Dovecot's mail user (not us, under root) must traverse it: mktemp makes it 0700.
+chmod 755 "$WORK"
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }

@@ -181,6 +181,19 @@ TEST_CASE("LocalDateOf restores the caller's TZ", "[period][zone]") {
   CHECK(std::getenv("TZ") == nullptr);
 }
 
+TEST_CASE("LocalDateOf in the process's own zone leaves TZ alone and agrees", "[period][zone]") {
+  // The daemon makes its zone the process's before its threads start: from then on
+  // LocalDateOf must not touch the environment. New York leaves DST on 2026-11-01.
+  UseZoneForProcess("America/New_York");
+  CHECK(LocalIso(1793503800, "America/New_York") == "2026-10-31");  // 11-01 03:30 UTC, EDT
+  CHECK(LocalIso(1793507400, "America/New_York") == "2026-11-01");  // 11-01 04:30 UTC, EDT
+  CHECK(LocalIso(1793593800, "America/New_York") == "2026-11-01");  // 11-02 04:30 UTC, EST
+  CHECK(std::string(std::getenv("TZ")) == ":America/New_York");
+  CHECK(LocalIso(1793593800, "Asia/Tokyo") == "2026-11-02");  // another zone still works
+  CHECK(std::string(std::getenv("TZ")) == ":America/New_York");
+  ::unsetenv("TZ");
+}
+
 TEST_CASE("IsKnownZone accepts zone files and rejects paths and junk", "[period][zone]") {
   CHECK(IsKnownZone("Asia/Hong_Kong"));
   CHECK(IsKnownZone("UTC"));
