@@ -31,6 +31,7 @@ Result<SendStats> Outbox::SendDue(const volatile bool* stop, int max_delay_s, bo
   auto this_hour = store_.SentSince("", clock_.Now() - 3600);
   if (!this_hour.ok()) return this_hour.status();
   int sent_this_hour = *this_hour;
+  if (clock_.Now() < paused_until_) return stats;  // the server was down: wait it out
   for (;;) {
     if (stop && *stop) return stats;
     auto due = store_.DueReplies(clock_.Now(), kSendBatch);
@@ -46,8 +47,17 @@ Result<SendStats> Outbox::SendDue(const volatile bool* stop, int max_delay_s, bo
     if (!go.ok()) return go.status();
     Mark(refused);
     int before = stats.sent;
-    bool stopped = SendBatch(*go, stop, max_delay_s, give_up, stats);
+    Status down = Status::Ok();
+    bool stopped = SendBatch(*go, stop, max_delay_s, give_up, stats, down);
     sent_this_hour += stats.sent - before;
+    if (!down.ok()) {
+      ServerDown(down, max_delay_s);
+      return stats;
+    }
+    if (stats.sent > before && down_spells_ > 0) {
+      Log(LogLevel::kNotice, "smtp-recovered", {{"failures", std::to_string(down_spells_)}});
+      down_spells_ = 0;
+    }
     if (ceiling) {
       // Once per spell at the ceiling, not at every look at the outbox.
       if (!at_ceiling_) {
@@ -90,16 +100,32 @@ Result<std::vector<OutboxRow*>> Outbox::Admit(std::vector<OutboxRow>& due,
 }
 
 bool Outbox::SendBatch(const std::vector<OutboxRow*>& rows, const volatile bool* stop,
-                       int max_delay_s, bool give_up, SendStats& stats) {
+                       int max_delay_s, bool give_up, SendStats& stats, Status& down) {
   std::vector<Envelope> mails;
   for (const OutboxRow* row : rows) mails.push_back({&row->recipient, &row->raw});
   size_t finished = 0;
-  sender_.SendAll(config_.smtp.from_addr, mails, stop, [&](size_t i, const Status& s) {
+  // No new transfer once stopping, or once the server is found down: the rest of the
+  // batch would only fail the same way (and each try counts against its reply).
+  volatile bool halt = stop && *stop;
+  sender_.SendAll(config_.smtp.from_addr, mails, &halt, [&](size_t i, const Status& s) {
     Record(*rows[i], s, max_delay_s, give_up, stats);
     Mark({*rows[i]});  // at once: a crash must not re-send what the server has
     ++finished;
+    if (s.transient() && s.message().rfind(kServerUnavailable, 0) == 0 && down.ok()) down = s;
+    halt = (stop && *stop) || !down.ok();
   });
   return finished < rows.size();
+}
+
+void Outbox::ServerDown(const Status& why, int max_delay_s) {
+  ++down_spells_;
+  int64_t pause = std::min<int64_t>({int64_t{5} << std::min(down_spells_ - 1, 10), 60, max_delay_s});
+  paused_until_ = clock_.Now() + pause;
+  // Once per outage (smtp-recovered sums it up); each deferred reply has its own line.
+  if (down_spells_ == 1) {
+    Log(LogLevel::kWarning, "smtp-unavailable", {{"error", why.message()},
+                                                 {"retry_in", std::to_string(pause) + "s"}});
+  }
 }
 
 void Outbox::Record(OutboxRow& row, const Status& s, int max_delay_s, bool give_up,

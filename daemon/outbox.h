@@ -38,15 +38,22 @@ class Outbox {
   Result<std::vector<OutboxRow*>> Admit(std::vector<OutboxRow>& due,
                                         std::vector<OutboxRow>& refused, SendStats& stats);
   // Sends `rows`, recording each outcome as it comes; true when stopped before the end.
+  // Stops starting transfers once the server is found down (`down` says why).
   bool SendBatch(const std::vector<OutboxRow*>& rows, const volatile bool* stop,
-                 int max_delay_s, bool give_up, SendStats& stats);
+                 int max_delay_s, bool give_up, SendStats& stats, Status& down);
   // Applies one send's outcome to its row: sent, retry later with backoff, or failed.
   void Record(OutboxRow& row, const Status& s, int max_delay_s, bool give_up, SendStats& stats);
   void Mark(const std::vector<OutboxRow>& rows);
 
+  // After a batch that found the server down: pause all sending (capped backoff), and
+  // tell the operator once. Returns the stats as the caller's result.
+  void ServerDown(const Status& why, int max_delay_s);
+
   Store& store_;
   Sender& sender_;
   bool at_ceiling_ = false;  // the hourly limit was reached and logged
+  int down_spells_ = 0;      // consecutive batches that found the server down
+  int64_t paused_until_ = 0;
   Clock& clock_;
   const Config& config_;
 };

@@ -43,11 +43,16 @@ struct Envelope {
   const std::string* raw = nullptr;
 };
 
+// Starts the message of a Transient status that says the server as a whole is down
+// (no connection, no reply, or 421), as opposed to refusing one mail for now.
+inline constexpr const char* kServerUnavailable = "SMTP server unavailable: ";
+
 class Sender {
  public:
   virtual ~Sender() = default;
   // Hands one RFC 5322 message (CRLF line ends) to the server. Transient: 4xx or the
-  // connection failed (retry later). Permanent: 5xx, with the server's text.
+  // connection failed (retry later; kServerUnavailable when it is the server, not the
+  // mail). Permanent: 5xx, with the server's text.
   virtual Status Send(const std::string& from_addr, const std::string& rcpt,
                       const std::string& raw) = 0;
   // Hands several messages over, starting them in order (an adapter may have several in

@@ -184,6 +184,9 @@ Status SmtpSender::Finish(Transfer& t, CURLcode rc, const std::string& rcpt) {
   // Decide on the SMTP code, not the CURLcode (NOTES-libraries.md §2): 5xx is final.
   if (code >= 500 && code < 600) return Status::Permanent("SMTP refused: " + why);
   if (code == 0 || code >= 400) t.fresh = true;
+  // No reply at all, or 421 (RFC 5321 §3.8: the service is closing the channel): the
+  // server is down for every mail, not refusing this one.
+  if (code == 0 || code == 421) return Status::Transient(kServerUnavailable + why);
   return Status::Transient("SMTP: " + why);
 }
 

@@ -258,6 +258,31 @@ TEST_CASE("Outbox marks each reply as soon as it is sent", "[outbox]") {
   }
 }
 
+TEST_CASE("Outbox pauses all sending while the server is down", "[outbox]") {
+  World w;
+  for (int i = 0; i < 3; ++i) {
+    OutboxRow row;
+    row.id = i + 1;
+    row.message_id = "d" + std::to_string(i) + "@shop.example";
+    row.recipient = "d" + std::to_string(i) + "@example.com";
+    row.raw = "Subject: reply\r\n\r\nhello\r\n";
+    row.next_attempt_at = w.clock.now;
+    w.store.outbox.push_back(row);
+  }
+  w.sender.fail_next = Status::Transient(std::string(kServerUnavailable) + "Connection refused");
+  REQUIRE(w.outbox.SendDue(nullptr, 3600, true).ok());
+  // One try found the server down: the other replies were not tried (nor counted).
+  CHECK(w.store.outbox[0].attempts == 1);
+  CHECK(w.store.outbox[1].attempts == 0);
+  CHECK(w.sender.sent.empty());
+  REQUIRE(w.outbox.SendDue(nullptr, 3600, true).ok());
+  CHECK(w.sender.sent.empty());  // paused
+  w.clock.now += 6;
+  REQUIRE(w.outbox.SendDue(nullptr, 3600, true).ok());
+  CHECK(w.sender.sent.size() == 2);  // the first waits for its own backoff
+  CHECK(w.store.outbox[0].status == "pending");
+}
+
 TEST_CASE("Processor quarantines a message that failed three times", "[processor][poison]") {
   World w;
   uint32_t uid = w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "p1@x"), kFeb27Hk);
