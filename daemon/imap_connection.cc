@@ -200,7 +200,7 @@ Result<ImapLine> ImapConnection::ReadLine(int timeout_ms) {
   }
 }
 
-Result<ImapReply> ImapConnection::Command(const std::string& command) {
+Result<ImapReply> ImapConnection::Command(const std::string& command, const UntaggedSink& sink) {
   if (!handle_) return Status::Transient("IMAP not connected");
   std::string tag = "m" + std::to_string(++tag_);
   Status s = SendAll(tag + " " + command + "\r\n");
@@ -220,7 +220,11 @@ Result<ImapReply> ImapConnection::Command(const std::string& command) {
     }
     if (StartsWithNoCase(line->text, "* BYE")) return Fail("server said " + line->text);
     if (IsExists(line->text)) exists_seen_ = true;
-    reply.untagged.push_back(std::move(*line));
+    if (sink) {
+      sink(*line);
+    } else {
+      reply.untagged.push_back(std::move(*line));
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -61,7 +62,10 @@ class ImapConnection {
 
   // Sends "TAG command" and reads until the tagged reply. A NO/BAD is returned in
   // ImapReply.status, not as an error; transport failures are Transient and close.
-  Result<ImapReply> Command(const std::string& command);
+  // With `sink`, untagged lines go to it as they come instead of into ImapReply (a
+  // listing of 50,000 mails need not be held whole).
+  using UntaggedSink = std::function<void(ImapLine&)>;
+  Result<ImapReply> Command(const std::string& command, const UntaggedSink& sink = nullptr);
 
   // IDLE (RFC 2177): waits up to `seconds` for an untagged EXISTS/RECENT, then DONE.
   // Returns true when new mail was announced. `stop` is polled about once a second.

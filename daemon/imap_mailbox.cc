@@ -37,8 +37,9 @@ std::string MailboxOfUrl(const std::string& url) {
 ImapMailbox::ImapMailbox(ImapEndpoint endpoint, std::string inbox)
     : conn_(std::move(endpoint)), inbox_(std::move(inbox)) {}
 
-Result<ImapReply> ImapMailbox::Ok(const std::string& command) {
-  auto reply = conn_.Command(command);
+Result<ImapReply> ImapMailbox::Ok(const std::string& command,
+                                   const ImapConnection::UntaggedSink& sink) {
+  auto reply = conn_.Command(command, sink);
   if (!reply.ok()) return reply.status();
   if (reply->status != "OK") {
     std::string verb = command.substr(0, command.find(' ', 4));
@@ -74,19 +75,19 @@ Result<std::vector<PendingMessage>> ImapMailbox::Pending() {
   conn_.TakeExistsSeen();
   // One command for the whole inbox; "1:*" on an empty mailbox is answered with nothing.
   // A NO/BAD is an error, never an empty inbox.
-  auto reply = Ok("UID FETCH 1:* (UID RFC822.SIZE)");
-  if (!reply.ok()) {
-    conn_.Close();  // the session's state is unknown: start afresh next time
-    return reply.status();
-  }
+  // Each line is turned into 16 bytes as it comes: memory stays flat with the mailbox.
   std::vector<PendingMessage> out;
-  for (const auto& line : reply->untagged) {
-    if (!IsFetch(line)) continue;
+  auto reply = Ok("UID FETCH 1:* (UID RFC822.SIZE)", [&](ImapLine& line) {
+    if (!IsFetch(line)) return;
     PendingMessage m;
     m.uid = static_cast<uint32_t>(NumberAfter(line.text, "UID"));
     m.size = NumberAfter(line.text, "RFC822.SIZE");
     m.uidvalidity = uidvalidity_;
     if (m.uid) out.push_back(m);
+  });
+  if (!reply.ok()) {
+    conn_.Close();  // the session's state is unknown: start afresh next time
+    return reply.status();
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.uid < b.uid; });
   return out;

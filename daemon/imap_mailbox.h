@@ -29,7 +29,9 @@ class ImapMailbox : public Mailbox {
  private:
   Status EnsureFolder(const std::string& folder);
   Status MoveOnce(const std::string& uid_set, const std::string& folder);
-  Result<ImapReply> Ok(const std::string& command);  // a NO/BAD becomes an error
+  // A NO/BAD becomes an error.
+  Result<ImapReply> Ok(const std::string& command,
+                       const ImapConnection::UntaggedSink& sink = nullptr);
 
   ImapConnection conn_;
   std::string inbox_;
