@@ -60,7 +60,9 @@ void BackgroundMoves::Work() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // stopping, and nothing left to do
+    // Stopping drops what is queued: that mail is recorded, and the next start moves it.
+    // Only the move in hand is finished, so SIGTERM is not held up by a slow server.
+    if (stopping_) return;
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     busy_ = true;

@@ -25,7 +25,7 @@ namespace mailreqd {
 class BackgroundMoves : public Mailbox {
  public:
   BackgroundMoves(std::unique_ptr<ImapMailbox> reader, std::unique_ptr<ImapMailbox> mover);
-  ~BackgroundMoves() override;  // lets the queued moves finish
+  ~BackgroundMoves() override;  // finishes the move in hand; queued ones are left for later
   BackgroundMoves(const BackgroundMoves&) = delete;
   BackgroundMoves& operator=(const BackgroundMoves&) = delete;
 

@@ -104,15 +104,14 @@ bool Outbox::SendBatch(const std::vector<OutboxRow*>& rows, const volatile bool*
   std::vector<Envelope> mails;
   for (const OutboxRow* row : rows) mails.push_back({&row->recipient, &row->raw});
   size_t finished = 0;
-  // No new transfer once stopping, or once the server is found down: the rest of the
-  // batch would only fail the same way (and each try counts against its reply).
-  volatile bool halt = stop && *stop;
-  sender_.SendAll(config_.smtp.from_addr, mails, &halt, [&](size_t i, const Status& s) {
+  sender_.SendAll(config_.smtp.from_addr, mails, stop, [&](size_t i, const Status& s) {
     Record(*rows[i], s, max_delay_s, give_up, stats);
     Mark({*rows[i]});  // at once: a crash must not re-send what the server has
     ++finished;
     if (s.transient() && s.message().rfind(kServerUnavailable, 0) == 0 && down.ok()) down = s;
-    halt = (stop && *stop) || !down.ok();
+    // No new transfer once the server is found down: the rest of the batch would only
+    // fail the same way (and each try counts against its reply).
+    return down.ok();
   });
   return finished < rows.size();
 }

@@ -10,7 +10,7 @@ int64_t SystemClock::Now() { return static_cast<int64_t>(std::time(nullptr)); }
 void Sender::SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
                      const volatile bool* stop, const SendDone& done) {
   for (size_t i = 0; i < mails.size() && !(stop && *stop); ++i) {
-    done(i, Send(from_addr, *mails[i].rcpt, *mails[i].raw));
+    if (!done(i, Send(from_addr, *mails[i].rcpt, *mails[i].raw))) break;
   }
 }
 

@@ -57,9 +57,10 @@ class Sender {
                       const std::string& raw) = 0;
   // Hands several messages over, starting them in order (an adapter may have several in
   // flight at once), and calls `done(i, status)` as soon as mails[i] is finished, so that
-  // the caller can record it before anything else happens. Stops starting new ones when
-  // `*stop` becomes true: those never get a call. The default sends one by one.
-  using SendDone = std::function<void(size_t, const Status&)>;
+  // the caller can record it before anything else happens; `done` returns false to start
+  // no more. Stops starting new ones when `*stop` becomes true: those never get a call.
+  // The default sends one by one.
+  using SendDone = std::function<bool(size_t, const Status&)>;
   virtual void SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
                        const volatile bool* stop, const SendDone& done);
 };

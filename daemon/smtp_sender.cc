@@ -1,15 +1,46 @@
 #include "daemon/smtp_sender.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <set>
 
 #include "daemon/log.h"
 
 namespace mailreqd {
 namespace {
+
+// How long transfers in flight may still take once SIGTERM came (systemd's stop
+// timeout is 90 s; a wedged server could otherwise hold us for the whole curl timeout).
+constexpr std::chrono::seconds kStopGrace{10};
+
+// libcurl 7.88 waits for the answer to the end of DATA inside curl_multi_perform
+// (smtp_done runs a blocking state machine), where only its progress callback is called:
+// that is where a stop must be able to cut in.
+int OnProgress(void* grace, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<SmtpSender::StopGrace*>(grace)->Expired() ? 1 : 0;
+}
+
+// The sockets libcurl opened for us, so that a stop can cut them: libcurl says QUIT when
+// it closes a connection and waits, blocking, for the answer of a server that may be
+// the very one that stopped answering.
+curl_socket_t OpenSocket(void* sockets, curlsocktype, curl_sockaddr* a) {
+  curl_socket_t s = ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+  if (s != CURL_SOCKET_BAD) static_cast<std::set<curl_socket_t>*>(sockets)->insert(s);
+  return s;
+}
+
+int CloseSocket(void* sockets, curl_socket_t s) {
+  static_cast<std::set<curl_socket_t>*>(sockets)->erase(s);
+  return ::close(s);
+}
 
 struct Source {
   const std::string* data;
@@ -74,6 +105,7 @@ struct SmtpSender::Transfer {
   Refusal refusal;
   SList rcpts{nullptr, &curl_slist_free_all};
   size_t index = 0;
+  bool active = false;  // added to the multi handle, not finished
   bool fresh = false;  // the last transfer failed: do not reuse its connection
   ~Transfer() {
     if (easy) curl_easy_cleanup(easy);
@@ -89,6 +121,9 @@ SmtpSender::SmtpSender(SmtpEndpoint endpoint) : endpoint_(std::move(endpoint)) {
 }
 
 SmtpSender::~SmtpSender() {
+  if (grace_.deadline) {  // stopped, maybe on a wedged server: no QUIT, no waiting
+    for (curl_socket_t s : sockets_) ::shutdown(s, SHUT_RDWR);
+  }
   transfers_.clear();  // easy handles go before the multi handle that cached their connections
   if (multi_) curl_multi_cleanup(multi_);
 }
@@ -96,31 +131,59 @@ SmtpSender::~SmtpSender() {
 Status SmtpSender::Send(const std::string& from_addr, const std::string& rcpt,
                         const std::string& raw) {
   Status result = Status::Transient("SMTP: not sent");
-  SendAll(from_addr, {Envelope{&rcpt, &raw}}, nullptr,
-          [&](size_t, const Status& s) { result = s; });
+  SendAll(from_addr, {Envelope{&rcpt, &raw}}, nullptr, [&](size_t, const Status& s) {
+    result = s;
+    return true;
+  });
   return result;
+}
+
+bool SmtpSender::StopGrace::Expired() {
+  if (!stop || !*stop) return false;
+  auto now = std::chrono::steady_clock::now();
+  if (!deadline) deadline = now + kStopGrace;
+  return now > *deadline;
+}
+
+void SmtpSender::Abandon(const SendDone& done) {
+  for (auto& t : transfers_) {
+    if (!t->active) continue;
+    curl_multi_remove_handle(multi_, t->easy);
+    t->active = false;
+    t->fresh = true;
+    // Not known to be delivered: it stays pending and goes again (same Message-ID).
+    done(t->index, Status::Transient("SMTP: stopped before the server answered"));
+  }
 }
 
 void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
                          const volatile bool* stop, const SendDone& done) {
   if (!multi_) multi_ = curl_multi_init();
   if (!multi_) {
-    for (size_t i = 0; i < mails.size(); ++i) done(i, Status::Transient("SMTP: curl_multi_init failed"));
+    for (size_t i = 0; i < mails.size(); ++i) {
+      if (!done(i, Status::Transient("SMTP: curl_multi_init failed"))) break;
+    }
     return;
   }
   curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(transfers_.size()));
   size_t next = 0, active = 0;
+  bool more = true;  // the caller still wants transfers started
   auto start_next = [&](Transfer& t) {
-    if (next >= mails.size() || (stop && *stop)) return;
+    if (!more || next >= mails.size() || (stop && *stop)) return;
     if (Start(t, from_addr, mails[next], next)) {
       ++active;
     } else {
-      done(next, Status::Transient("SMTP: libcurl refused a transfer"));
+      more = done(next, Status::Transient("SMTP: libcurl refused a transfer"));
     }
     ++next;
   };
   for (auto& t : transfers_) start_next(*t);
+  grace_ = StopGrace{stop, std::nullopt};
   while (active > 0) {
+    if (grace_.Expired()) {
+      Abandon(done);  // SIGTERM must not wait for a server that stopped answering
+      return;
+    }
     int running = 0;
     curl_multi_perform(multi_, &running);
     int queued = 0;
@@ -130,7 +193,8 @@ void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelop
       curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
       CURLcode rc = m->data.result;  // read before the handle is removed
       curl_multi_remove_handle(multi_, t->easy);
-      done(t->index, Finish(*t, rc, *mails[t->index].rcpt));
+      t->active = false;
+      more = done(t->index, Finish(*t, rc, *mails[t->index].rcpt)) && more;
       --active;
       start_next(*t);
     }
@@ -167,15 +231,29 @@ bool SmtpSender::Start(Transfer& t, const std::string& from_addr, const Envelope
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(endpoint_.timeout_s));
   curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(endpoint_.timeout_s * 4));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  // One unanswered command may take timeout_s, not the whole transfer's budget.
+  curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, static_cast<long>(endpoint_.timeout_s));
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &grace_);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &sockets_);
+  curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, CloseSocket);
+  curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &sockets_);
   // A session that failed may be in a bad state: its next transfer starts a new one.
   curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, t.fresh ? 1L : 0L);
   t.fresh = false;
-  return curl_multi_add_handle(multi_, h) == CURLM_OK;
+  t.active = curl_multi_add_handle(multi_, h) == CURLM_OK;
+  return t.active;
 }
 
 Status SmtpSender::Finish(Transfer& t, CURLcode rc, const std::string& rcpt) {
   curl_easy_setopt(t.easy, CURLOPT_MAIL_RCPT, nullptr);
   if (rc == CURLE_OK) return Status::Ok();
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {  // stopping (OnProgress); not known to be delivered
+    t.fresh = true;
+    return Status::Transient("SMTP: stopped before the server answered");
+  }
   long code = 0;
   curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
   const Refusal& refusal = t.refusal;

@@ -7,7 +7,10 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,13 @@ struct SmtpEndpoint {
 
 class SmtpSender : public Sender {
  public:
+  // Once `*stop` is seen, transfers in flight get a short grace, then are cut off.
+  struct StopGrace {
+    const volatile bool* stop = nullptr;
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    bool Expired();  // sets the deadline the first time it sees the stop
+  };
+
   explicit SmtpSender(SmtpEndpoint endpoint);
   ~SmtpSender() override;
   SmtpSender(const SmtpSender&) = delete;
@@ -44,11 +54,15 @@ class SmtpSender : public Sender {
   // Sets `t` up for `mail` and adds it to the multi handle; false when libcurl refuses.
   bool Start(Transfer& t, const std::string& from_addr, const Envelope& mail, size_t index);
   Status Finish(Transfer& t, CURLcode rc, const std::string& rcpt);
+  // Drops the transfers still in flight, reporting each as not sent.
+  void Abandon(const SendDone& done);
 
   SmtpEndpoint endpoint_;
   std::string url_;
   CURLM* multi_ = nullptr;
   std::vector<std::unique_ptr<Transfer>> transfers_;
+  StopGrace grace_;  // of the SendAll in progress
+  std::set<curl_socket_t> sockets_;  // open connections' sockets (OpenSocket/CloseSocket)
 };
 
 }  // namespace mailreqd

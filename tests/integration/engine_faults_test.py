@@ -8,7 +8,8 @@
  (c) a 550 for one recipient: that reply is 'failed' with the server's text and an error
      line is logged (without the address), the others go out;
  (d) SMTP down for a while (stopped, started again on the same port; 10 s, long: 60 s):
-     nothing lost.
+     nothing lost;
+ (e) SIGTERM while the SMTP server sits on a DATA: exit 0 within 20 s, the replies kept.
 The SMTP parts each have a private SMTP server and run in parallel (the daemon's first
 retry comes 30-60 s after a failure, so they take about a minute of wall time)."""
 import contextlib
@@ -288,6 +289,31 @@ def in_thread(name, fn, *args):
     return t
 
 
+# --- (e) ----------------------------------------------------------------------------------
+def test_sigterm_wedged_smtp(s):
+    """SIGTERM while the SMTP server sits on a DATA for a minute: the daemon gives the
+    transfer a short grace and exits well inside systemd's 90 s stop timeout; the reply
+    stays in the outbox and goes out on the next run."""
+    s.smtp.control({"delay": {"data": 60}})
+    s.append(range(s.count))
+    d = s.daemon()
+    try:
+        wait_for(lambda: s.request_count() == s.count, 30, "(e) requests recorded")
+        time.sleep(1.0)  # the replies are now in flight, the server silent
+    finally:
+        start = time.monotonic()
+        rc = d.stop(timeout=60)
+        took = time.monotonic() - start
+    print(f"(e) SIGTERM with a wedged SMTP server: exit {rc} after {took:.1f} s; log ends:\n    "
+          + "\n    ".join(s.log_text().splitlines()[-6:]), flush=True)
+    check(rc == 0 and took < 20, f"(e) exits 0 within 20 s (got {rc} after {took:.1f} s)")
+    pending = [r for r in s.outbox() if r["status"] == "pending"]
+    check(len(pending) == s.count, f"(e) the replies stay pending ({len(pending)}/{s.count})")
+    s.smtp.control(None)
+    rc, _ = s.run_once()
+    check(rc == 0 and len(s.smtp.index()) >= s.count, f"(e) the next run sends them (rc {rc})")
+
+
 def main():
     binary = mailreqd_binary()
     start = time.monotonic()
@@ -298,12 +324,14 @@ def main():
             "b-once": Setup(servers, binary, tmp, "b-once", 4, **poll),
             "c": Setup(servers, binary, tmp, "c", 4, **poll),
             "d": Setup(servers, binary, tmp, "d", 6, **poll),
+            "e": Setup(servers, binary, tmp, "e", 2, **poll),
         }
         threads = [
             in_thread("(b) daemon", test_smtp_refusals_daemon, setups["b-daemon"]),
             in_thread("(b) --once", test_smtp_refusals_once, setups["b-once"]),
             in_thread("(c)", test_smtp_550, setups["c"]),
             in_thread("(d)", test_smtp_down, setups["d"]),
+            in_thread("(e)", test_sigterm_wedged_smtp, setups["e"]),
         ]
         try:
             test_dovecot_restart(binary, tmp)
