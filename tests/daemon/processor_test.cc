@@ -225,9 +225,9 @@ TEST_CASE("Processor rate-limits replies per recipient and overall", "[processor
   }
 }
 
-TEST_CASE("Outbox marks each reply as soon as it is sent", "[outbox]") {
-  World w;
-  for (int i = 0; i < 250; ++i) {
+// `count` replies due now, each to its own address (c0@example.com, ...).
+void AddDueReplies(World& w, int count) {
+  for (int i = 0; i < count; ++i) {
     OutboxRow row;
     row.id = i + 1;
     row.message_id = "r" + std::to_string(i) + "@shop.example";
@@ -236,6 +236,11 @@ TEST_CASE("Outbox marks each reply as soon as it is sent", "[outbox]") {
     row.next_attempt_at = w.clock.now;
     w.store.outbox.push_back(row);
   }
+}
+
+TEST_CASE("Outbox marks each reply as soon as it is sent", "[outbox]") {
+  World w;
+  AddDueReplies(w, 250);
   SECTION("all of it, in two batches of due replies") {
     auto sent = w.outbox.SendDue(nullptr, 5, true);
     REQUIRE(sent.ok());
@@ -260,15 +265,7 @@ TEST_CASE("Outbox marks each reply as soon as it is sent", "[outbox]") {
 
 TEST_CASE("Outbox pauses all sending while the server is down", "[outbox]") {
   World w;
-  for (int i = 0; i < 3; ++i) {
-    OutboxRow row;
-    row.id = i + 1;
-    row.message_id = "d" + std::to_string(i) + "@shop.example";
-    row.recipient = "d" + std::to_string(i) + "@example.com";
-    row.raw = "Subject: reply\r\n\r\nhello\r\n";
-    row.next_attempt_at = w.clock.now;
-    w.store.outbox.push_back(row);
-  }
+  AddDueReplies(w, 3);
   w.sender.fail_next = Status::Transient(std::string(kServerUnavailable) + "Connection refused");
   REQUIRE(w.outbox.SendDue(nullptr, 3600, true).ok());
   // One try found the server down: the other replies were not tried (nor counted).
