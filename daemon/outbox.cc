@@ -28,10 +28,10 @@ Outbox::Outbox(Store& store, Sender& sender, Clock& clock, const Config& config)
 
 Result<SendStats> Outbox::SendDue(const volatile bool* stop, int max_delay_s, bool give_up) {
   SendStats stats;
+  if (clock_.Now() < paused_until_) return stats;  // the server was down: wait it out
   auto this_hour = store_.SentSince("", clock_.Now() - 3600);
   if (!this_hour.ok()) return this_hour.status();
   int sent_this_hour = *this_hour;
-  if (clock_.Now() < paused_until_) return stats;  // the server was down: wait it out
   for (;;) {
     if (stop && *stop) return stats;
     auto due = store_.DueReplies(clock_.Now(), kSendBatch);

@@ -145,41 +145,50 @@ bool SmtpSender::StopGrace::Expired() {
   return now > *deadline;
 }
 
+static Status StoppedBeforeAnswer() {
+  // Not known to be delivered: it stays pending and goes again (same Message-ID).
+  return Status::Transient("SMTP: stopped before the server answered");
+}
+
 void SmtpSender::Abandon(const SendDone& done) {
   for (auto& t : transfers_) {
     if (!t->active) continue;
     curl_multi_remove_handle(multi_, t->easy);
     t->active = false;
     t->fresh = true;
-    // Not known to be delivered: it stays pending and goes again (same Message-ID).
-    done(t->index, Status::Transient("SMTP: stopped before the server answered"));
+    done(t->index, StoppedBeforeAnswer());
   }
 }
 
 void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
                          const volatile bool* stop, const SendDone& done) {
-  if (!multi_) multi_ = curl_multi_init();
+  if (!multi_) {
+    multi_ = curl_multi_init();
+    if (multi_) {
+      curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(transfers_.size()));
+    }
+  }
   if (!multi_) {
     for (size_t i = 0; i < mails.size(); ++i) {
       if (!done(i, Status::Transient("SMTP: curl_multi_init failed"))) break;
     }
     return;
   }
-  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(transfers_.size()));
-  size_t next = 0, active = 0;
+  grace_ = StopGrace{stop, std::nullopt};
+  size_t next = 0;
   bool more = true;  // the caller still wants transfers started
   auto start_next = [&](Transfer& t) {
     if (!more || next >= mails.size() || (stop && *stop)) return;
-    if (Start(t, from_addr, mails[next], next)) {
-      ++active;
-    } else {
+    if (!Start(t, from_addr, mails[next], next)) {
       more = done(next, Status::Transient("SMTP: libcurl refused a transfer"));
     }
     ++next;
   };
+  auto in_flight = [&] {
+    return std::any_of(transfers_.begin(), transfers_.end(), [](auto& t) { return t->active; });
+  };
   for (auto& t : transfers_) start_next(*t);
-  grace_ = StopGrace{stop, std::nullopt};
-  while (active > 0) {
+  while (in_flight()) {
     if (grace_.Expired()) {
       Abandon(done);  // SIGTERM must not wait for a server that stopped answering
       return;
@@ -195,30 +204,21 @@ void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelop
       curl_multi_remove_handle(multi_, t->easy);
       t->active = false;
       more = done(t->index, Finish(*t, rc, *mails[t->index].rcpt)) && more;
-      --active;
       start_next(*t);
     }
-    if (active > 0) curl_multi_poll(multi_, nullptr, 0, 200, nullptr);
+    if (in_flight()) curl_multi_poll(multi_, nullptr, 0, 200, nullptr);
   }
 }
 
-bool SmtpSender::Start(Transfer& t, const std::string& from_addr, const Envelope& mail,
-                       size_t index) {
-  if (!t.easy) t.easy = curl_easy_init();
-  if (!t.easy) return false;
-  CURL* h = t.easy;
-  t.index = index;
-  t.src = Source{mail.raw};
-  t.refusal = Refusal{};
-  t.rcpts.reset(curl_slist_append(nullptr, ("<" + *mail.rcpt + ">").c_str()));
+CURL* SmtpSender::NewHandle(Transfer& t) {
+  CURL* h = curl_easy_init();
+  if (!h) return nullptr;
+  // What stays the same from mail to mail is set once: a handle keeps its options.
   curl_easy_setopt(h, CURLOPT_PRIVATE, &t);
   curl_easy_setopt(h, CURLOPT_URL, url_.c_str());
-  curl_easy_setopt(h, CURLOPT_MAIL_FROM, ("<" + from_addr + ">").c_str());
-  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, t.rcpts.get());
   curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadChunk);
   curl_easy_setopt(h, CURLOPT_READDATA, &t.src);
   curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mail.raw->size()));
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, KeepRefusal);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &t.refusal);
   curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(endpoint_.require_tls ? CURLUSESSL_ALL
@@ -240,6 +240,21 @@ bool SmtpSender::Start(Transfer& t, const std::string& from_addr, const Envelope
   curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &sockets_);
   curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, CloseSocket);
   curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &sockets_);
+  return h;
+}
+
+bool SmtpSender::Start(Transfer& t, const std::string& from_addr, const Envelope& mail,
+                       size_t index) {
+  if (!t.easy) t.easy = NewHandle(t);
+  if (!t.easy) return false;
+  CURL* h = t.easy;
+  t.index = index;
+  t.src = Source{mail.raw};
+  t.refusal = Refusal{};
+  t.rcpts.reset(curl_slist_append(nullptr, ("<" + *mail.rcpt + ">").c_str()));
+  curl_easy_setopt(h, CURLOPT_MAIL_FROM, ("<" + from_addr + ">").c_str());
+  curl_easy_setopt(h, CURLOPT_MAIL_RCPT, t.rcpts.get());
+  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(mail.raw->size()));
   // A session that failed may be in a bad state: its next transfer starts a new one.
   curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, t.fresh ? 1L : 0L);
   t.fresh = false;
@@ -252,7 +267,7 @@ Status SmtpSender::Finish(Transfer& t, CURLcode rc, const std::string& rcpt) {
   if (rc == CURLE_OK) return Status::Ok();
   if (rc == CURLE_ABORTED_BY_CALLBACK) {  // stopping (OnProgress); not known to be delivered
     t.fresh = true;
-    return Status::Transient("SMTP: stopped before the server answered");
+    return StoppedBeforeAnswer();
   }
   long code = 0;
   curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);

@@ -51,6 +51,8 @@ class SmtpSender : public Sender {
  private:
   struct Transfer;  // one easy handle and what its current message needs
 
+  // An easy handle for `t` with every option that does not change from mail to mail.
+  CURL* NewHandle(Transfer& t);
   // Sets `t` up for `mail` and adds it to the multi handle; false when libcurl refuses.
   bool Start(Transfer& t, const std::string& from_addr, const Envelope& mail, size_t index);
   Status Finish(Transfer& t, CURLcode rc, const std::string& rcpt);
