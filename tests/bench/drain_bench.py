@@ -100,8 +100,13 @@ class Dovecot:
         for folder in ("Processed", "Needs-Review", "Quarantine"):
             self.doveadm("mailbox", "create", "-u", user, folder)
         cur = os.path.join(self.dir, "mail", user, "INBOX", "cur")
-        for d in ("cur", "new", "tmp"):
-            os.makedirs(os.path.join(self.dir, "mail", user, "INBOX", d), exist_ok=True)
+        # Modes as Dovecot itself creates a mailbox (0700). Dovecot copies (MOVE) by hard
+        # link only between folders of the same permissions; a 0755 INBOX beside its own
+        # 0700 folders made it copy and fsync every message instead.
+        for d in ("", "cur", "new", "tmp"):
+            path = os.path.join(self.dir, "mail", user, "INBOX", d)
+            os.makedirs(path, mode=0o700, exist_ok=True)
+            os.chmod(path, 0o700)
         for f in files:
             try:
                 os.link(f, os.path.join(cur, os.path.basename(f)))
