@@ -113,13 +113,15 @@ Status Processor::DrainChunk(const std::vector<PendingMessage>& chunk, DrainStat
   std::vector<uint32_t> fresh;
   std::vector<std::string> fresh_keys;
   std::vector<PendingMessage> suspects;
-  for (const auto& m : chunk) {
-    auto tries = store_.Attempts(AttemptKey(m));
-    if (!tries.ok()) return tries.status();
-    if (*tries == 0) {
+  auto attempts = AttemptsOf(chunk);
+  if (!attempts.ok()) return attempts.status();
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    const PendingMessage& m = chunk[i];
+    const int tries = (*attempts)[i];
+    if (tries == 0) {
       fresh.push_back(m.uid);
       fresh_keys.push_back(AttemptKey(m));
-    } else if (*tries >= kMaxAttempts) {
+    } else if (tries >= kMaxAttempts) {
       Status s = Quarantine(m, stats);
       if (!s.ok()) return s;
     } else {
@@ -137,6 +139,18 @@ Status Processor::DrainChunk(const std::vector<PendingMessage>& chunk, DrainStat
     if (s.ok()) s = ClearedAfter(ProcessMessages({m.uid}, stats), {AttemptKey(m)});
   }
   return s;
+}
+
+Result<std::vector<int>> Processor::AttemptsOf(const std::vector<PendingMessage>& chunk) {
+  ReadSnapshot snapshot(store_);
+  std::vector<int> out;
+  out.reserve(chunk.size());
+  for (const auto& m : chunk) {
+    auto tries = store_.Attempts(AttemptKey(m));
+    if (!tries.ok()) return tries.status();
+    out.push_back(*tries);
+  }
+  return out;
 }
 
 Status Processor::ClearedAfter(Status processed, const std::vector<std::string>& keys) {
@@ -167,33 +181,30 @@ Status Processor::Quarantine(const PendingMessage& m, DrainStats& stats) {
   return Status::Ok();
 }
 
+bool Processor::Batch::MustWait(const std::string& key, const std::string& username,
+                                bool confirm) const {
+  return all_wait || (confirm && !items.empty()) || taken.Has(key, username) ||
+         waiting.Has(key, username);
+}
+
+void Processor::Batch::Wait(const std::string& key, const std::string& username, bool confirm) {
+  waiting.keys.insert(key);
+  if (!username.empty()) waiting.usernames.insert(username);
+  all_wait = all_wait || confirm;
+}
+
 Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats& stats) {
   if (uids.empty()) return Status::Ok();
   auto raws = mailbox_.Fetch(uids);
   if (!raws.ok()) return raws.status();
-  Batch batch;
+  std::vector<const RawMessage*> todo;
+  for (const auto& raw : *raws) todo.push_back(&raw);
   Moves moves;
-  for (const auto& raw : *raws) {
-    MaybeAbortForTest(raw.bytes);
-    bool must_flush = false;
-    auto prepared = Prepare(raw, batch, must_flush);
-    if (must_flush) {
-      // This mail touches what an earlier one in the batch changes: commit those first
-      // so that it is decided on fresh state.
-      Status s = Flush(batch, moves, stats);
-      if (!s.ok()) return s;
-      prepared = Prepare(raw, batch, must_flush);
-    }
-    if (!prepared.ok()) return prepared.status();  // transient: the mail stays, retried
-    stats.messages++;
-    stats.bytes += raw.bytes.size();
-    batch.keys.insert(prepared->key);
-    if (!prepared->username.empty()) batch.usernames.insert(prepared->username);
-    batch.items.push_back(std::move(*prepared));
-  }
-  Status s = Flush(batch, moves, stats);
+  Status s = Status::Ok();
+  // Each pass takes at least its first mail, which nothing can block.
+  while (s.ok() && !todo.empty()) s = ProcessPass(todo, moves, stats);
   // The chunk's mail moves once everything in it is recorded: one MOVE per folder
-  // rather than per flush (a crash before this only leaves recorded mail to move again).
+  // rather than per pass (a crash before this only leaves recorded mail to move again).
   for (const auto& [folder, uids] : moves) {
     if (!s.ok()) break;
     s = mailbox_.Move(uids, FolderName(folder));
@@ -201,16 +212,45 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
   return s;
 }
 
-Result<Processor::Prepared> Processor::Prepare(const RawMessage& raw, const Batch& batch,
-                                               bool& must_flush) {
+Status Processor::ProcessPass(std::vector<const RawMessage*>& todo, Moves& moves,
+                              DrainStats& stats) {
+  Batch batch;
+  std::vector<const RawMessage*> later;
+  {
+    ReadSnapshot snapshot(store_);  // ends before Flush writes
+    for (const RawMessage* raw : todo) {
+      MaybeAbortForTest(raw->bytes);
+      bool wait = false;
+      auto prepared = Prepare(*raw, batch, wait);
+      if (wait) {
+        later.push_back(raw);
+        continue;
+      }
+      if (!prepared.ok()) return prepared.status();  // transient: the mail stays, retried
+      stats.messages++;
+      stats.bytes += raw->bytes.size();
+      batch.taken.keys.insert(prepared->key);
+      if (!prepared->username.empty()) batch.taken.usernames.insert(prepared->username);
+      batch.items.push_back(std::move(*prepared));
+    }
+  }
+  todo = std::move(later);
+  return Flush(batch, moves, stats);
+}
+
+Result<Processor::Prepared> Processor::Prepare(const RawMessage& raw, Batch& batch,
+                                               bool& wait) {
   auto parsed = ParseMessage(raw.bytes);
   Message msg = parsed.ok() ? std::move(*parsed) : Message{};
   std::string key = RequestKey(msg, raw.bytes);
   Request req = parsed.ok() ? Classify(msg, classify_config_) : Request{};
   std::string named = req.username.value_or("");
-  must_flush = batch.keys.count(key) || (!named.empty() && batch.usernames.count(named)) ||
-               (req.kind == RequestKind::kConfirm && !batch.items.empty());
-  if (must_flush) return Prepared{};
+  const bool confirm = req.kind == RequestKind::kConfirm;
+  wait = batch.MustWait(key, named, confirm);
+  if (wait) {
+    batch.Wait(key, named, confirm);
+    return Prepared{};
+  }
   Prepared p;
   p.uid = raw.uid;
   p.key = key;
@@ -230,8 +270,10 @@ Result<Processor::Prepared> Processor::Prepare(const RawMessage& raw, const Batc
     if (!decided.ok() && decided.status().transient()) return decided.status();
     d = decided.ok() ? std::move(*decided) : ForHumanAfterError(decided.status());
   }
-  if (!d.username.empty() && d.username != named && batch.usernames.count(d.username)) {
-    must_flush = true;  // found by sender address: same rule
+  if (!d.username.empty() && d.username != named && batch.MustWait(key, d.username, false)) {
+    wait = true;  // found by sender address: same rule
+    batch.Wait(key, named, confirm);
+    batch.Wait(key, d.username, confirm);
     return Prepared{};
   }
   auto replies = Render(d, msg);

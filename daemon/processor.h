@@ -51,21 +51,40 @@ class Processor {
     std::optional<Change> change;  // nullopt: already recorded, only to be moved
     LogFields log;
   };
-  // The chunk being built: flushed before a message that touches what it touches.
+  // What the mails of one pass touch: their request keys and accounts.
+  struct Touched {
+    std::set<std::string> keys, usernames;
+    bool Has(const std::string& key, const std::string& username) const {
+      return keys.count(key) || (!username.empty() && usernames.count(username));
+    }
+  };
+  // One pass over a chunk, recorded in one transaction. A mail that touches what an
+  // earlier mail of the pass touches waits for the next pass, so that it is decided on
+  // the state that mail leaves; so does every later mail touching what a waiting one
+  // touches, which keeps each account's mail in arrival order.
   struct Batch {
     std::vector<Prepared> items;
-    std::set<std::string> keys, usernames;
+    Touched taken, waiting;
+    bool all_wait = false;  // a confirmation waits: it may touch any account
+    bool MustWait(const std::string& key, const std::string& username, bool confirm) const;
+    void Wait(const std::string& key, const std::string& username, bool confirm);
   };
 
   using Moves = std::map<Folder, std::vector<uint32_t>>;  // what a chunk moves where
 
   Status DrainChunk(const std::vector<PendingMessage>& chunk, DrainStats& stats);
   Status Quarantine(const PendingMessage& m, DrainStats& stats);
+  // The recorded processing attempts of each mail of the chunk, read in one snapshot.
+  Result<std::vector<int>> AttemptsOf(const std::vector<PendingMessage>& chunk);
   Status ProcessMessages(const std::vector<uint32_t>& uids, DrainStats& stats);
+  // Decides and records the mails of `todo` that need not wait (see Batch); leaves the
+  // others, in order, in `todo` for the next pass.
+  Status ProcessPass(std::vector<const RawMessage*>& todo, Moves& moves, DrainStats& stats);
   // Clears the attempt counts of `keys` (ProcessMessages returned: no crash); returns
   // `processed` when it is an error, else the outcome of the clearing.
   Status ClearedAfter(Status processed, const std::vector<std::string>& keys);
-  Result<Prepared> Prepare(const RawMessage& raw, const Batch& batch, bool& must_flush);
+  // Sets `wait` (and returns nothing useful) when the mail must wait for the next pass.
+  Result<Prepared> Prepare(const RawMessage& raw, Batch& batch, bool& wait);
   // Records the batch in one transaction and adds its mail to `moves`.
   Status Flush(Batch& batch, Moves& moves, DrainStats& stats);
   Result<std::vector<OutboxRow>> Render(const Decision& d, const Message& msg);

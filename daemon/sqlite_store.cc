@@ -155,6 +155,13 @@ Result<std::vector<Status>> SqliteStore::CommitEach(const std::vector<Change>& c
   return results;
 }
 
+Status SqliteStore::BeginRead() { return SqliteExec(db_.get(), "BEGIN"); }
+
+void SqliteStore::EndRead() {
+  // Nothing was written: a failed COMMIT can only leave the read open, so end it anyway.
+  if (!SqliteExec(db_.get(), "COMMIT").ok()) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
 // The order matters only for foreign keys: the request row first, its id is needed by
 // everything else.
 Status SqliteStore::ApplyChange(const Change& change) {

@@ -60,6 +60,8 @@ class SqliteStore : public Store {
   Result<int> Attempts(const std::string& key) override;
   Status AddAttempt(const std::vector<std::string>& keys) override;
   Status ClearAttempts(const std::vector<std::string>& keys) override;
+  Status BeginRead() override;  // BEGIN (deferred): the snapshot starts at the first read
+  void EndRead() override;
 
   // --- Group commit ---
   // All Changes in one transaction, all or nothing. On failure nothing is written and

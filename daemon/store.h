@@ -140,6 +140,29 @@ class Store {
   virtual Result<int> Attempts(const std::string& key) = 0;
   virtual Status AddAttempt(const std::vector<std::string>& keys) = 0;
   virtual Status ClearAttempts(const std::vector<std::string>& keys) = 0;
+
+  // Reads between BeginRead and EndRead see one snapshot and pay for locking once: a
+  // drain makes several lookups per mail, and each lone read otherwise takes the
+  // database's locks and, after another connection's write, re-reads its pages. No
+  // write may be made in between. A store that has no such cost keeps these no-ops.
+  virtual Status BeginRead() { return Status::Ok(); }
+  virtual void EndRead() {}
+};
+
+// A read snapshot for the lifetime of a scope (see Store::BeginRead). If it cannot be
+// taken, the reads simply run one by one, as they would without it.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Store& store) : store_(store), open_(store.BeginRead().ok()) {}
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  ~ReadSnapshot() {
+    if (open_) store_.EndRead();
+  }
+
+ private:
+  Store& store_;
+  bool open_;
 };
 
 }  // namespace mailreqd
