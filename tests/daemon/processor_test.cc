@@ -90,6 +90,24 @@ TEST_CASE("Processor keeps the first end date when asked twice", "[processor]") 
   }
 }
 
+TEST_CASE("Processor decides an account's later mail on what its earlier one recorded", "[processor]") {
+  World w;
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "a1@x"), kFeb27Hk);
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "a2@x"), kFeb27Hk + 60);
+  w.mailbox.Add(Mail("bob@example.net", "Unsubscribe from marketing", "Username: bob", "b1@x"), kFeb27Hk + 120);
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "a3@x"), kFeb27Hk + 180);
+  w.Run();
+  // Bob's mail does not wait for Alice's second; Alice's mail keeps its order.
+  std::vector<std::string> order;
+  for (const auto& c : w.store.committed) order.push_back(c.request.message_id);
+  CHECK(order == std::vector<std::string>{"a1@x", "b1@x", "a2@x", "a3@x"});
+  CHECK(w.store.committed[0].request.outcome == "cancelled");
+  CHECK(w.store.committed[2].request.outcome == "already_cancelling");
+  CHECK(w.store.committed[3].request.outcome == "already_cancelling");
+  CHECK(w.mailbox.folders["Processed"].size() == 4);
+  CHECK(w.mailbox.inbox.empty());
+}
+
 TEST_CASE("Processor never acts on a forged From, and tells the forger nothing", "[processor][identity]") {
   World w;
   w.mailbox.Add(Mail("Mallory <alice@attacker.example>", "unsubscribe", "Username: alice88", "f1@x"), kFeb27Hk);
