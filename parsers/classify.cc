@@ -118,17 +118,23 @@ bool IsKana(char32_t cp) { return cp >= 0x3040 && cp <= 0x30FF; }
 struct ScriptCounts {
   int han = 0, traditional = 0, simplified = 0, kana = 0, latin_words = 0;
   void Add(std::string_view text) {
+    const auto& t = TraditionalOnlyHan();
+    const auto& s = SimplifiedOnlyHan();
     bool in_word = false;
     for (std::size_t i = 0; i < text.size();) {
-      const char32_t cp = NextCodePoint(text, i);
+      // ASCII, most of the bytes, is decoded here rather than by a call per byte.
+      char32_t cp = static_cast<unsigned char>(text[i]);
+      if (cp < 0x80) {
+        ++i;
+      } else {
+        cp = NextCodePoint(text, i);
+      }
       const bool letter = (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
       if (letter && !in_word) ++latin_words;
       in_word = letter;
       if (IsKana(cp)) ++kana;
       if (!IsHan(cp)) continue;
       ++han;
-      const auto& t = TraditionalOnlyHan();
-      const auto& s = SimplifiedOnlyHan();
       if (std::binary_search(t.begin(), t.end(), cp)) ++traditional;
       if (std::binary_search(s.begin(), s.end(), cp)) ++simplified;
     }
@@ -163,13 +169,13 @@ bool NearMarketingNoun(std::string_view form, std::size_t end) {
   return false;
 }
 
-void AddHits(std::string_view form, const std::vector<Keyword>& keywords, bool in_subject,
-             Evidence& ev) {
-  for (const Keyword& kw : keywords) {
-    const std::size_t pos = FindWord(form, kw.text);
-    if (pos == std::string_view::npos) continue;
+void AddHits(std::string_view form, const KeywordIndex& keywords, bool in_subject, Evidence& ev) {
+  const std::vector<std::size_t> first = keywords.FirstHits(form);
+  for (std::size_t k = 0; k < first.size(); ++k) {
+    if (first[k] == std::string_view::npos) continue;
+    const Keyword& kw = keywords.keywords()[k];
     RequestKind kind = kw.kind;
-    if (kind == RequestKind::kUnsubscribe && NearMarketingNoun(form, pos + kw.text.size())) {
+    if (kind == RequestKind::kUnsubscribe && NearMarketingNoun(form, first[k] + kw.text.size())) {
       kind = RequestKind::kMarketingOptOut;
     }
     if (in_subject) {
@@ -180,7 +186,7 @@ void AddHits(std::string_view form, const std::vector<Keyword>& keywords, bool i
   }
 }
 
-std::vector<Keyword> ExtraKeywords(const ClassifyConfig& cfg) {
+KeywordIndex ExtraKeywords(const ClassifyConfig& cfg) {
   std::vector<Keyword> out;
   for (const auto& [kind, words] : cfg.extra_keywords) {
     if (kind == RequestKind::kConfirm || kind == RequestKind::kUnknown) continue;
@@ -189,7 +195,7 @@ std::vector<Keyword> ExtraKeywords(const ClassifyConfig& cfg) {
       if (!form.empty()) out.push_back({kind, std::move(form)});
     }
   }
-  return out;
+  return KeywordIndex(std::move(out));
 }
 
 RequestKind ChooseKind(const Evidence& ev, bool reply_subject, bool identified, bool new_field) {
@@ -230,13 +236,13 @@ bool Negated(std::string_view before) {
          han.find("別") != std::string_view::npos || han.find("别") != std::string_view::npos;
 }
 
-// The customer's own words ask to KEEP (reverse the cancellation) and do not negate it.
-bool SaysKeep(std::string_view words) {
-  const std::string form = MatchForm(words);
+// The customer's own words (in MatchForm) ask to KEEP (reverse the cancellation) and do
+// not negate it.
+bool SaysKeep(std::string_view form) {
   for (std::string_view word : {"keep", "保留"}) {
     for (std::size_t pos = FindWord(form, word); pos != std::string::npos;
          pos = FindWord(form, word, pos + 1)) {
-      if (!Negated(std::string_view(form).substr(0, pos))) return true;
+      if (!Negated(form.substr(0, pos))) return true;
     }
   }
   return false;
@@ -285,21 +291,23 @@ Request Classify(const Message& msg, const ClassifyConfig& cfg) {
   if (!req.username) req.username = FindUsername(FoldedWords(msg.subject));
   req.service = FindService(folded, subject, cfg.services);
 
+  // `folded.lower` is FoldWidth(words, true) and `subject` is folded already: the match
+  // forms start from them rather than folding the same text again.
+  const std::string words_form = MatchFormOfFolded(folded.lower);
   req.token = FindToken(msg.subject);
   if (!req.token) req.token = FindToken(msg.body_text);
   if (req.token) {
     req.kind = RequestKind::kConfirm;
-    req.keep = SaysKeep(words);
+    req.keep = SaysKeep(words_form);
     return req;
   }
 
   Evidence ev;
-  const std::vector<Keyword> extra = ExtraKeywords(cfg);
-  const std::string subject_form = MatchForm(subject);
-  const std::string words_form = MatchForm(words);
-  for (const std::vector<Keyword>* kws : {&BuiltinKeywords(), &extra}) {
-    AddHits(subject_form, *kws, true, ev);
-    AddHits(words_form, *kws, false, ev);
+  const KeywordIndex extra = ExtraKeywords(cfg);
+  const std::string subject_form = MatchFormOfFolded(subject);
+  for (const KeywordIndex* keywords : {&BuiltinKeywords(), &extra}) {
+    AddHits(subject_form, *keywords, true, ev);
+    AddHits(words_form, *keywords, false, ev);
   }
   CorrectionFields fields = FindCorrectionFields(folded);
   req.kind = ChooseKind(ev, reply_subject, req.username || req.service, fields.announced_new);

@@ -1,6 +1,8 @@
 #include "parsers/keywords.h"
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 
 namespace mailreqd {
 
@@ -33,6 +35,32 @@ bool IsSeparator(char32_t cp) {
 // Sentence and line ends, which keywords never span: . ! ? ; newline 。
 bool IsSentenceEnd(char32_t cp) {
   return cp == '.' || cp == '!' || cp == '?' || cp == ';' || cp == '\n' || cp == 0x3002;
+}
+
+// FindWord's boundary rule for an occurrence of `word` at hay[pos]; the byte before is
+// checked by the callers, which can skip whole positions with it.
+bool EndsWord(std::string_view hay, std::size_t pos, std::string_view word) {
+  std::size_t end = pos + word.size();
+  if (IsAsciiAlnum(word.back()) && end < hay.size() && hay[end] == 's') ++end;
+  return end == hay.size() || !IsAsciiAlnum(hay[end]) || !IsAsciiAlnum(word.back());
+}
+
+void LowerAscii(std::string& s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+}
+
+// The offset of the first E3 or EF byte in s, or s.size(): memchr is far quicker than a
+// loop over the bytes.
+std::size_t FirstFoldLead(std::string_view s) {
+  const auto offset = [&s](const void* p) {
+    return static_cast<std::size_t>(static_cast<const char*>(p) - s.data());
+  };
+  const void* e3 = std::memchr(s.data(), 0xE3, s.size());
+  const std::size_t end = e3 ? offset(e3) : s.size();
+  const void* ef = std::memchr(s.data(), 0xEF, end);
+  return ef ? offset(ef) : end;
 }
 
 std::vector<char32_t> SortedCodePoints(std::string_view utf8) {
@@ -296,47 +324,63 @@ constexpr std::string_view kSimplifiedOnly =
 }  // namespace
 
 std::string FoldWidth(std::string_view text, bool lower) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    char c = text[i];
-    // U+FF01..U+FF5E is EF BC 81..EF BD 9E; U+3000 is E3 80 80.
-    if (b == 0xEF && i + 2 < text.size()) {
-      const auto b1 = static_cast<unsigned char>(text[i + 1]);
-      const auto b2 = static_cast<unsigned char>(text[i + 2]);
+  std::string out(text);
+  if (lower) LowerAscii(out);
+  // Only the lead bytes E3 (U+3000 is E3 80 80) and EF (U+FF01..U+FF5E is EF BC 81..EF BD
+  // 9E) start a sequence that folds, and most text has neither: the copy above is then
+  // all the work. From the first such byte on, bytes move down in place over the ones a
+  // fold drops; a fold only ever shortens, so `o` never passes `i`.
+  std::size_t o = FirstFoldLead(out);
+  for (std::size_t i = o; i < out.size(); ++i) {
+    const auto b = static_cast<unsigned char>(out[i]);
+    char c = out[i];
+    if (b == 0xEF && i + 2 < out.size()) {
+      const auto b1 = static_cast<unsigned char>(out[i + 1]);
+      const auto b2 = static_cast<unsigned char>(out[i + 2]);
       const char32_t cp = 0xF000 | ((b1 & 0x3F) << 6) | (b2 & 0x3F);
       if ((b1 == 0xBC || b1 == 0xBD) && (b2 & 0xC0) == 0x80 && cp >= 0xFF01 && cp <= 0xFF5E) {
         c = static_cast<char>(cp - 0xFEE0);
         i += 2;
       }
-    } else if (b == 0xE3 && text.substr(i, 3) == "\xE3\x80\x80") {
+    } else if (b == 0xE3 && i + 2 < out.size() && out[i + 1] == '\x80' && out[i + 2] == '\x80') {
       c = ' ';
       i += 2;
     }
     if (lower && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    out.push_back(c);
+    out[o++] = c;
   }
+  out.resize(o);
   return out;
 }
 
-std::string MatchForm(std::string_view text) {
-  const std::string folded = FoldWidth(text, true);
-  std::string out;
-  out.reserve(folded.size());
+std::string MatchForm(std::string_view text) { return MatchFormOfFolded(FoldWidth(text, true)); }
+
+std::string MatchFormOfFolded(std::string_view folded) {
+  // A code point never becomes longer (a run of separators becomes one byte), so the
+  // output fits in folded.size() bytes, written through `o` as in FoldWidth.
+  std::string out(folded.size(), '\0');
+  char* const begin = out.data();
+  char* o = begin;
   for (std::size_t i = 0; i < folded.size();) {
+    const char c = folded[i];
+    if (IsAsciiAlnum(c)) {  // most bytes: copied as they are
+      *o++ = c;
+      ++i;
+      continue;
+    }
     const std::size_t start = i;
     const char32_t cp = NextCodePoint(folded, i);
     if (IsSentenceEnd(cp)) {
-      if (!out.empty() && out.back() == ' ') out.pop_back();
-      if (!out.empty() && out.back() != '\n') out.push_back('\n');
+      if (o != begin && o[-1] == ' ') --o;
+      if (o != begin && o[-1] != '\n') *o++ = '\n';
     } else if (IsSeparator(cp)) {
-      if (!out.empty() && out.back() != ' ' && out.back() != '\n') out.push_back(' ');
+      if (o != begin && o[-1] != ' ' && o[-1] != '\n') *o++ = ' ';
     } else {
-      out.append(folded, start, i - start);
+      o = std::copy(folded.begin() + start, folded.begin() + i, o);
     }
   }
-  if (!out.empty() && (out.back() == ' ' || out.back() == '\n')) out.pop_back();
+  if (o != begin && (o[-1] == ' ' || o[-1] == '\n')) --o;
+  out.resize(static_cast<std::size_t>(o - begin));
   return out;
 }
 
@@ -345,20 +389,53 @@ std::size_t FindWord(std::string_view hay, std::string_view word, std::size_t fr
   for (std::size_t pos = hay.find(word, from); pos != std::string_view::npos;
        pos = hay.find(word, pos + 1)) {
     const bool before_ok = pos == 0 || !IsAsciiAlnum(hay[pos - 1]) || !IsAsciiAlnum(word[0]);
-    std::size_t end = pos + word.size();
-    if (IsAsciiAlnum(word.back()) && end < hay.size() && hay[end] == 's') ++end;
-    const bool after_ok =
-        end == hay.size() || !IsAsciiAlnum(hay[end]) || !IsAsciiAlnum(word.back());
-    if (before_ok && after_ok) return pos;
+    if (before_ok && EndsWord(hay, pos, word)) return pos;
   }
   return std::string_view::npos;
 }
 
-const std::vector<Keyword>& BuiltinKeywords() {
-  static const std::vector<Keyword> kKeywords = [] {
+KeywordIndex::KeywordIndex(std::vector<Keyword> keywords) : keywords_(std::move(keywords)) {
+  // A counting sort of the keyword numbers by first byte; empty keywords match nowhere.
+  for (const Keyword& k : keywords_) {
+    if (!k.text.empty()) ++bucket_start_[static_cast<unsigned char>(k.text[0]) + 1];
+  }
+  for (std::size_t b = 1; b < bucket_start_.size(); ++b) bucket_start_[b] += bucket_start_[b - 1];
+  by_first_byte_.resize(bucket_start_.back());
+  std::array<std::size_t, 256> next{};
+  std::copy(bucket_start_.begin(), bucket_start_.end() - 1, next.begin());
+  for (std::size_t k = 0; k < keywords_.size(); ++k) {
+    if (keywords_[k].text.empty()) continue;
+    by_first_byte_[next[static_cast<unsigned char>(keywords_[k].text[0])]++] = k;
+  }
+}
+
+std::vector<std::size_t> KeywordIndex::FirstHits(std::string_view hay) const {
+  std::vector<std::size_t> first(keywords_.size(), std::string_view::npos);
+  std::size_t missing = by_first_byte_.size();
+  for (std::size_t pos = 0; pos < hay.size() && missing > 0; ++pos) {
+    // FindWord's rule for the byte before: a keyword starting with a letter or digit
+    // does not start inside a latin word.
+    if (pos > 0 && IsAsciiAlnum(hay[pos]) && IsAsciiAlnum(hay[pos - 1])) continue;
+    const auto b = static_cast<unsigned char>(hay[pos]);
+    for (std::size_t j = bucket_start_[b]; j < bucket_start_[b + 1]; ++j) {
+      const std::size_t k = by_first_byte_[j];
+      const std::string_view word = keywords_[k].text;
+      if (first[k] != std::string_view::npos || hay.size() - pos < word.size()) continue;
+      // Most candidates differ in their second byte: a cheap test before the memcmp.
+      if (word.size() > 1 && hay[pos + 1] != word[1]) continue;
+      if (hay.compare(pos, word.size(), word) != 0 || !EndsWord(hay, pos, word)) continue;
+      first[k] = pos;
+      --missing;
+    }
+  }
+  return first;
+}
+
+const KeywordIndex& BuiltinKeywords() {
+  static const KeywordIndex kKeywords = [] {
     std::vector<Keyword> v;
     for (const RawKeyword& k : kRawKeywords) v.push_back({k.kind, MatchForm(k.text)});
-    return v;
+    return KeywordIndex(std::move(v));
   }();
   return kKeywords;
 }

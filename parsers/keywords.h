@@ -3,6 +3,7 @@
 // forms they are matched in. Pure; tables are static and read-only.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -26,6 +27,11 @@ std::string FoldWidth(std::string_view text, bool lower);
 // trailing separator.
 std::string MatchForm(std::string_view text);
 
+// MatchForm of text that is already FoldWidth(t, true), for callers that hold that form
+// anyway: MatchForm(t) == MatchFormOfFolded(FoldWidth(t, true)). (FoldWidth never leaves
+// a foldable sequence behind, so folding twice changes nothing.)
+std::string MatchFormOfFolded(std::string_view folded);
+
 // Decodes the UTF-8 sequence at s[i] and advances i past it. A malformed byte comes back
 // as itself and advances by one, which is all the callers need. Requires i < s.size().
 char32_t NextCodePoint(std::string_view s, std::size_t& i);
@@ -46,9 +52,30 @@ struct Keyword {
   std::string text;
 };
 
+// A fixed list of keywords, indexed by first byte so that one pass over a text finds
+// where each first occurs: Classify looks for about a hundred keywords in every mail,
+// and a FindWord pass per keyword was most of its time.
+class KeywordIndex {
+ public:
+  explicit KeywordIndex(std::vector<Keyword> keywords);
+
+  const std::vector<Keyword>& keywords() const { return keywords_; }
+
+  // For each keyword k, FindWord(hay, keywords()[k].text): npos when absent or empty.
+  // Linear in hay.size() times the number of keywords sharing a first byte.
+  std::vector<std::size_t> FirstHits(std::string_view hay) const;
+
+ private:
+  std::vector<Keyword> keywords_;
+  // Numbers of the non-empty keywords, grouped by first byte: those starting with byte b
+  // are by_first_byte_[bucket_start_[b] .. bucket_start_[b + 1]).
+  std::vector<std::size_t> by_first_byte_;
+  std::array<std::size_t, 257> bucket_start_{};
+};
+
 // Built-in keywords for unsubscribe, access, correction, policy and marketing opt-out,
 // in English, Traditional and Simplified Chinese.
-const std::vector<Keyword>& BuiltinKeywords();
+const KeywordIndex& BuiltinKeywords();
 
 // Words that turn a nearby "unsubscribe"/"退訂" into a marketing opt-out ("unsubscribe me
 // from your newsletter"), in MatchForm.

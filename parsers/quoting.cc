@@ -33,6 +33,16 @@ std::string Normalized(std::string_view line) {
   return out;
 }
 
+// Whether the line is quoted with a plain ">" (after indentation and any "*"): then
+// Normalized(line) starts with '>' too, and the line is skipped without building that
+// copy. Quoted history is often most of a mail's lines. Full-width forms ("＞", "＊")
+// are left to Normalized.
+bool PlainQuoted(std::string_view line) {
+  const std::string_view t = Trim(line);
+  const std::size_t first = t.find_first_not_of('*');
+  return first != t.npos && t[first] == '>';
+}
+
 bool IsHanAttribution(std::string_view n) {
   return EndsWith(n, "写道:") || EndsWith(n, "寫道:") || EndsWith(n, "寫道") || EndsWith(n, "写道");
 }
@@ -87,6 +97,7 @@ class WordsCutter {
       std::string_view line = lines_[i];
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line == "-- " || line == "--") break;  // RFC 3676 §4.3 signature separator
+      if (PlainQuoted(line)) continue;
       const std::string n = Normalized(line);
       if (!n.empty() && n[0] == '>') continue;  // RFC 3676 §4.5 quoted line
       if (IsSeparator(n)) break;

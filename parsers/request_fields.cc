@@ -1,5 +1,6 @@
 #include "parsers/request_fields.h"
 
+#include <array>
 #include <set>
 
 #include "parsers/keywords.h"
@@ -145,6 +146,20 @@ std::size_t FieldValueStart(std::string_view lower, std::size_t i, std::string_v
   return std::string::npos;
 }
 
+// FieldLabels() by first byte, each group in table order (so "email address" still
+// comes before "address"). Every line is tried against the labels; its first byte rules
+// out nearly all of them.
+const std::array<std::vector<FieldLabel>, 256>& FieldLabelsByFirstByte() {
+  static const auto kLabels = [] {
+    std::array<std::vector<FieldLabel>, 256> by_byte;
+    for (const FieldLabel& label : FieldLabels()) {
+      by_byte[static_cast<unsigned char>(label.text[0])].push_back(label);
+    }
+    return by_byte;
+  }();
+  return kLabels;
+}
+
 void ReadFieldLine(const Line& line, CorrectionFields& out) {
   std::size_t i = LineBodyStart(line.lower);
   bool is_new = false;
@@ -155,7 +170,9 @@ void ReadFieldLine(const Line& line, CorrectionFields& out) {
       break;
     }
   }
-  for (const FieldLabel& label : FieldLabels()) {
+  if (i >= line.lower.size()) return;  // no label
+  for (const FieldLabel& label :
+       FieldLabelsByFirstByte()[static_cast<unsigned char>(line.lower[i])]) {
     const std::size_t v = FieldValueStart(line.lower, i, label.text);
     if (v == std::string::npos) continue;
     const std::string_view value = Trim(line.text.substr(v));
