@@ -108,16 +108,31 @@ class Dovecot:
             os.makedirs(path, mode=0o700, exist_ok=True)
             os.chmod(path, 0o700)
         for f in files:
+            name = dovecot_name(f)
             try:
-                os.link(f, os.path.join(cur, os.path.basename(f)))
+                os.link(f, os.path.join(cur, name))
             except OSError:
-                shutil.copy(f, cur)
+                shutil.copy(f, os.path.join(cur, name))
         if os.geteuid() == 0:
             sh("chown", "-R", "mail:mail", os.path.join(self.dir, "mail", user))
         status = self.doveadm("mailbox", "status", "-u", user, "messages", "INBOX")
         count = int(status.split("=")[1])
         assert count == len(files), f"{user}: Dovecot sees {count} of {len(files)} messages"
         return user, open(pwfile).read().strip(), pwfile
+
+
+def dovecot_name(path):
+    """The file's name as Dovecot itself saves mail: with ",W=<size with CRLF line ends>"
+    beside ",S=". Without W=, Dovecot reads every file to answer RFC822.SIZE (about 1 s
+    for the first listing of 10,000 mails here); with it, the listing is 30 ms."""
+    name = os.path.basename(path)
+    if ",W=" in name or ",S=" not in name:
+        return name
+    with open(path, "rb") as f:
+        data = f.read()
+    vsize = len(data) + data.count(b"\n") - data.count(b"\r\n")
+    base, sep, flags = name.partition(":2,")
+    return f"{base},W={vsize}{sep}{flags}"
 
 
 class SmtpSink:
