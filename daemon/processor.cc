@@ -11,21 +11,22 @@
 namespace mailreqd {
 namespace {
 
-constexpr size_t kChunkMessages = 500;          // one FETCH, one transaction, few MOVEs
-constexpr uint64_t kChunkBytes = 32ull << 20;   // bounds memory whatever the mailbox holds
+constexpr size_t kChunkMessages = 500;         // one FETCH, one transaction, few MOVEs
+// A chunk is held whole while it is decided: its bytes, more than its count, set the
+// peak memory, and a cap keeps that peak the same whether the inbox holds a few big
+// mails or many small ones (one bigger mail still goes alone).
+constexpr uint64_t kChunkBytes = 4ull << 20;
 
-std::vector<std::vector<PendingMessage>> Chunks(const std::vector<PendingMessage>& pending) {
-  std::vector<std::vector<PendingMessage>> out;
+// The end of the chunk of `pending` that starts at `begin`.
+size_t ChunkEnd(const std::vector<PendingMessage>& pending, size_t begin) {
+  size_t end = begin;
   uint64_t bytes = 0;
-  for (const auto& p : pending) {
-    if (out.empty() || out.back().size() >= kChunkMessages || bytes + p.size > kChunkBytes) {
-      out.emplace_back();
-      bytes = 0;
-    }
-    out.back().push_back(p);
-    bytes += p.size;
+  while (end < pending.size() && end - begin < kChunkMessages &&
+         (end == begin || bytes + pending[end].size <= kChunkBytes)) {
+    bytes += pending[end].size;
+    ++end;
   }
-  return out;
+  return end;
 }
 
 std::string AttemptKey(const PendingMessage& m) {
@@ -99,15 +100,16 @@ Result<DrainStats> Processor::Drain(const volatile bool* stop) {
   DrainStats stats;
   auto pending = mailbox_.Pending();
   if (!pending.ok()) return pending.status();
-  for (const auto& chunk : Chunks(*pending)) {
+  for (size_t begin = 0, end = 0; begin < pending->size(); begin = end) {
     if (stop && *stop) break;
-    Status s = DrainChunk(chunk, stats);
+    end = ChunkEnd(*pending, begin);
+    Status s = DrainChunk(std::span(*pending).subspan(begin, end - begin), stats);
     if (!s.ok()) return s;
   }
   return stats;
 }
 
-Status Processor::DrainChunk(const std::vector<PendingMessage>& chunk, DrainStats& stats) {
+Status Processor::DrainChunk(std::span<const PendingMessage> chunk, DrainStats& stats) {
   // Messages tried before without finishing (the daemon died on them or beside them)
   // go one at a time, so that one poison message cannot take its neighbours down.
   std::vector<uint32_t> fresh;
@@ -141,7 +143,7 @@ Status Processor::DrainChunk(const std::vector<PendingMessage>& chunk, DrainStat
   return s;
 }
 
-Result<std::vector<int>> Processor::AttemptsOf(const std::vector<PendingMessage>& chunk) {
+Result<std::vector<int>> Processor::AttemptsOf(std::span<const PendingMessage> chunk) {
   ReadSnapshot snapshot(store_);
   std::vector<int> out;
   out.reserve(chunk.size());

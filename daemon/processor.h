@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 
 #include "config/config.h"
@@ -72,10 +73,10 @@ class Processor {
 
   using Moves = std::map<Folder, std::vector<uint32_t>>;  // what a chunk moves where
 
-  Status DrainChunk(const std::vector<PendingMessage>& chunk, DrainStats& stats);
+  Status DrainChunk(std::span<const PendingMessage> chunk, DrainStats& stats);
   Status Quarantine(const PendingMessage& m, DrainStats& stats);
   // The recorded processing attempts of each mail of the chunk, read in one snapshot.
-  Result<std::vector<int>> AttemptsOf(const std::vector<PendingMessage>& chunk);
+  Result<std::vector<int>> AttemptsOf(std::span<const PendingMessage> chunk);
   Status ProcessMessages(const std::vector<uint32_t>& uids, DrainStats& stats);
   // Decides and records the mails of `todo` that need not wait (see Batch); leaves the
   // others, in order, in `todo` for the next pass.
