@@ -6,8 +6,11 @@
 #include <iconv.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <utility>
 
 namespace mailreqd {
 namespace {
@@ -125,37 +128,48 @@ std::string Convert(iconv_t cd, std::string_view in) {
     }
   }
   out.resize(used);
-  return IsValidUtf8(out) ? out : MakeValidUtf8(out);
+  if (IsValidUtf8(out)) return out;
+  return MakeValidUtf8(out);
+}
+
+// Index of the first byte at or after i that is not ASCII (or s.size()). Mail text is
+// mostly ASCII, so eight bytes are tested at a time.
+size_t SkipAscii(std::string_view s, size_t i) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
+  for (uint64_t word; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&word, s.data() + i, 8);
+    if (word & kHighBits) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
+// Index of the first byte at or after `from` that starts an ill-formed UTF-8 sequence, or
+// s.size() (`from` must start a sequence).
+size_t ValidPrefix(std::string_view s, size_t from) {
+  for (size_t i = SkipAscii(s, from); i < s.size(); i = SkipAscii(s, i)) {
+    size_t n = SequenceLength(s, i);
+    if (n == 0) return i;
+    i += n;
+  }
+  return s.size();
 }
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view bytes) {
-  for (size_t i = 0; i < bytes.size();) {
-    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n = SequenceLength(bytes, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
+bool IsValidUtf8(std::string_view bytes) { return ValidPrefix(bytes, 0) == bytes.size(); }
 
 std::string MakeValidUtf8(std::string_view bytes) {
-  if (IsValidUtf8(bytes)) return std::string(bytes);
+  size_t i = ValidPrefix(bytes, 0);
+  if (i == bytes.size()) return std::string(bytes);
   std::string out;
   out.reserve(bytes.size() + 16);
-  for (size_t i = 0; i < bytes.size();) {
-    size_t n = SequenceLength(bytes, i);
-    if (n == 0) {
-      out += kReplacement;
-      ++i;
-    } else {
-      out.append(bytes.substr(i, n));
-      i += n;
-    }
+  out.append(bytes.substr(0, i));
+  while (i < bytes.size()) {  // bytes[i] starts an ill-formed sequence
+    out += kReplacement;
+    size_t valid_end = ValidPrefix(bytes, i + 1);
+    out.append(bytes.substr(i + 1, valid_end - i - 1));
+    i = valid_end;
   }
   return out;
 }
@@ -175,11 +189,23 @@ std::string CanonicalCharset(std::string_view label) {
   return Converter(name) ? name : "";
 }
 
+std::string MakeValidUtf8Owned(std::string bytes) {
+  if (IsValidUtf8(bytes)) return bytes;
+  return MakeValidUtf8(bytes);
+}
+
 std::string ToUtf8(std::string_view bytes, std::string_view charset) {
   std::string name = CanonicalCharset(charset);
   if (name.empty() || name == "UTF-8") return MakeValidUtf8(bytes);
   iconv_t cd = Converter(name);
   return cd ? Convert(cd, bytes) : MakeValidUtf8(bytes);
+}
+
+std::string ToUtf8Owned(std::string bytes, std::string_view charset) {
+  std::string name = CanonicalCharset(charset);
+  if (name.empty() || name == "UTF-8") return MakeValidUtf8Owned(std::move(bytes));
+  iconv_t cd = Converter(name);
+  return cd ? Convert(cd, bytes) : MakeValidUtf8Owned(std::move(bytes));
 }
 
 }  // namespace mailreqd

@@ -15,10 +15,14 @@ bool IsValidUtf8(std::string_view bytes);
 
 // `bytes` unchanged if valid UTF-8, else each ill-formed sequence replaced by U+FFFD.
 std::string MakeValidUtf8(std::string_view bytes);
+// The same, taking ownership: valid input (the usual case) is returned without a copy.
+std::string MakeValidUtf8Owned(std::string bytes);
 
 // `bytes` in `charset` converted to UTF-8. An empty or unknown charset is read as UTF-8
 // (with U+FFFD for what is not UTF-8).
 std::string ToUtf8(std::string_view bytes, std::string_view charset);
+// The same, taking ownership: UTF-8 and ASCII text that is already valid is not copied.
+std::string ToUtf8Owned(std::string bytes, std::string_view charset);
 
 // The iconv name mailreqd uses for a MIME charset label, or "" if it is not supported.
 // Exposed for tests: "gb2312" -> "GB18030", "latin1" -> "ISO-8859-1", "utf8" -> "UTF-8".

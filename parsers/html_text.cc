@@ -157,8 +157,8 @@ class Converter {
   std::string Run() {
     size_t i = 0;
     while (i < h_.size()) {
-      size_t stop = h_.find_first_of("<&", i);
-      if (stop == std::string_view::npos) stop = h_.size();
+      size_t stop = i;  // not find_first_of: libstdc++'s calls memchr once per character
+      while (stop < h_.size() && h_[stop] != '<' && h_[stop] != '&') ++stop;
       out_.Text(h_.substr(i, stop - i));
       if (stop == h_.size()) break;
       i = h_[stop] == '&' ? Entity(stop) : Tag(stop);

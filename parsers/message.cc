@@ -4,6 +4,8 @@
 // is ever decoded (attachments are skipped by searching for the next boundary).
 #include "parsers/message.h"
 
+#include <algorithm>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -147,16 +149,23 @@ std::string ReturnPath(std::string_view v) {
   return inner.find_first_not_of(" \t") == std::string_view::npos ? "" : ParseAddress(v).addr;
 }
 
-// CRLF and lone CR become LF, so classification sees one line-break convention.
+// CRLF and lone CR become LF, so classification sees one line-break convention. Moves
+// whole lines (decoded QP and HTML text often has no CR at all: then nothing is written).
 std::string NormalizeNewlines(std::string s) {
-  size_t w = 0;
-  for (size_t r = 0; r < s.size(); ++r) {
-    if (s[r] == '\r') {
-      if (r + 1 < s.size() && s[r + 1] == '\n') continue;
-      s[w++] = '\n';
+  size_t r = s.find('\r');
+  if (r == std::string::npos) return s;
+  size_t w = r;
+  while (r < s.size()) {  // s[r] is a CR
+    if (r + 1 < s.size() && s[r + 1] == '\n') {
+      ++r;  // the LF is moved with the line after it
     } else {
-      s[w++] = s[r];
+      s[w++] = '\n';
+      ++r;
     }
+    size_t next = std::min(s.find('\r', r), s.size());
+    std::memmove(s.data() + w, s.data() + r, next - r);
+    w += next - r;
+    r = next;
   }
   s.resize(w);
   return s;
@@ -177,7 +186,11 @@ std::string DecodeText(const TextPart& part, const ParseLimits& limits, Walker* 
     body = body.substr(0, read_max);
     walker->Defect("text part longer than the limit; cut");
   }
-  std::string text = ToUtf8(DecodeTransfer(part.encoding, body), part.charset);
+  // 7bit/8bit text is read from the message buffer directly, decoded text is not copied
+  // again: on mostly-ASCII mail these copies were a large part of ParseMessage.
+  std::string text = IsIdentityTransfer(part.encoding)
+                         ? ToUtf8(body, part.charset)
+                         : ToUtf8Owned(DecodeTransfer(part.encoding, body), part.charset);
   if (part.html) text = HtmlToText(text);
   text = NormalizeNewlines(std::move(text));
   CutUtf8(&text, limits.max_text_bytes);

@@ -71,6 +71,10 @@ MultipartBody SplitMultipart(std::string_view body, std::string_view boundary,
 // Undoes a Content-Transfer-Encoding (base64, quoted-printable; anything else is returned
 // as is). Lenient on bad input; never throws.
 std::string DecodeTransfer(std::string_view encoding, std::string_view body);
+// True when DecodeTransfer returns the body unchanged (7bit, 8bit, binary, unknown).
+bool IsIdentityTransfer(std::string_view encoding);
+// mimetic's Base64::Decoder and QP::Decoder (lenient on malformed input).
 std::string DecodeBase64(std::string_view text);
+std::string DecodeQuotedPrintable(std::string_view body);
 
 }  // namespace mailreqd

@@ -59,6 +59,31 @@ TEST_CASE("CanonicalCharset maps labels, quotes and RFC 2231 suffixes", "[charse
   CHECK(CanonicalCharset("") == "");
 }
 
+TEST_CASE("IsValidUtf8 and MakeValidUtf8 find a bad byte at any offset in long ASCII",
+          "[charset]") {
+  // ASCII is skipped eight bytes at a time; a bad byte at each offset of a word must count.
+  for (size_t at = 0; at < 40; ++at) {
+    std::string s(40, 'a');
+    s[at] = '\xFF';
+    CHECK_FALSE(IsValidUtf8(s));
+    std::string want = std::string(at, 'a') + "\xEF\xBF\xBD" + std::string(39 - at, 'a');
+    CHECK(MakeValidUtf8(s) == want);
+    CHECK(MakeValidUtf8Owned(s) == want);
+    s[at] = 'b';
+    CHECK(IsValidUtf8(s));
+  }
+  CHECK(MakeValidUtf8("ok \xC3\xA9 \xFF\xFE ok \xE4\xB8 ok") ==
+        "ok \xC3\xA9 \xEF\xBF\xBD\xEF\xBF\xBD ok \xEF\xBF\xBD\xEF\xBF\xBD ok");
+}
+
+TEST_CASE("ToUtf8Owned gives what ToUtf8 gives", "[charset]") {
+  for (const char* cs : {"utf-8", "us-ascii", "", "latin1", "big5", "x-no-such-charset"}) {
+    for (std::string s : {"plain", "caf\xE9", "caf\xC3\xA9", "\xB4\xFA\xB8"}) {
+      CHECK(ToUtf8Owned(s, cs) == ToUtf8(s, cs));
+    }
+  }
+}
+
 TEST_CASE("ToUtf8 never fails on unknown or lying charsets", "[charset]") {
   CHECK(ToUtf8("plain", "x-no-such-charset") == "plain");
   CHECK(ToUtf8("caf\xE9", "x-no-such-charset") == "caf\xEF\xBF\xBD");

@@ -189,6 +189,27 @@ TEST_CASE("ParseMessage keeps NUL bytes and invalid UTF-8 from breaking the outp
   for (const HeaderField& f : m.headers) CHECK(IsValidUtf8(f.value));
 }
 
+TEST_CASE("ParseMessage turns CRLF and lone CR in the body into LF", "[message]") {
+  CHECK(Parse("From: a@b\r\n\r\none\r\ntwo\rthree\nfour\r\r\nfive\r").body_text ==
+        "one\ntwo\nthree\nfour\n\nfive\n");
+  CHECK(Parse("From: a@b\n\nno breaks at all").body_text == "no breaks at all");
+  Message qp = Parse(
+      "From: a@b\nContent-Transfer-Encoding: quoted-printable\n\n"
+      "Gr=C3=BC=C3=9Fe and a long line that is=\r\n continued\r\nend\r\n");
+  CHECK(qp.body_text == "Grüße and a long line that is continued\nend\n");
+}
+
+TEST_CASE("ParseMessage unfolds header values that hold CR, LF and CRLF", "[message]") {
+  Message m = Parse("Subject: a\r\n b\n\tc\rd\r\nX-Long: one\r\n two\r\n three\r\n\r\nbody");
+  CHECK(m.Header("subject") == "a b\tcd");
+  CHECK(m.Header("x-long") == "one two three");
+  ParseLimits limits;
+  limits.max_header_line = 5;
+  Result<Message> cut = ParseMessage("Subject: ab\r\n cdefgh\r\n\r\nbody", limits);
+  REQUIRE(cut.ok());
+  CHECK(cut->Header("subject") == "ab cd");
+}
+
 TEST_CASE("ParseMessage rejects messages over max_message_bytes", "[message]") {
   ParseLimits limits;
   limits.max_message_bytes = 100;
