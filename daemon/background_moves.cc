@@ -15,10 +15,10 @@ BackgroundMoves::~BackgroundMoves() {
   if (thread_.joinable()) thread_.join();
 }
 
-Result<std::vector<PendingMessage>> BackgroundMoves::Pending() {
+Result<std::vector<PendingMessage>> BackgroundMoves::PendingAfter(uint32_t after, size_t limit) {
   Status s = Settle();
   if (!s.ok()) return s;
-  return reader_->Pending();
+  return reader_->PendingAfter(after, limit);
 }
 
 Result<std::vector<RawMessage>> BackgroundMoves::Fetch(const std::vector<uint32_t>& uids) {

@@ -29,7 +29,7 @@ class BackgroundMoves : public Mailbox {
   BackgroundMoves(const BackgroundMoves&) = delete;
   BackgroundMoves& operator=(const BackgroundMoves&) = delete;
 
-  Result<std::vector<PendingMessage>> Pending() override;
+  Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) override;
   Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override;
   Status Move(const std::vector<uint32_t>& uids, const std::string& folder) override;
   Result<bool> WaitForMail(int seconds, const volatile bool* stop) override;

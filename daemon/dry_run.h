@@ -52,7 +52,9 @@ class DryRunStore : public Store {
 class DryRunMailbox : public Mailbox {
  public:
   explicit DryRunMailbox(Mailbox& real) : real_(real) {}
-  Result<std::vector<PendingMessage>> Pending() override { return real_.Pending(); }
+  Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) override {
+    return real_.PendingAfter(after, limit);
+  }
   Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override {
     return real_.Fetch(uids);
   }

@@ -1,6 +1,7 @@
 #include "daemon/imap_mailbox.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <thread>
 
 namespace mailreqd {
@@ -67,30 +68,62 @@ Status ImapMailbox::Ready() {
   return Status::Ok();
 }
 
-Result<std::vector<PendingMessage>> ImapMailbox::Pending() {
+Result<uint32_t> ImapMailbox::HighestUid() {
+  uint32_t highest = 0;
+  // "*" is the highest UID in use; an empty mailbox answers with no FETCH line.
+  auto reply = Ok("UID FETCH * (UID)", [&](ImapLine& line) {
+    if (IsFetch(line)) highest = std::max(highest, static_cast<uint32_t>(NumberAfter(line.text, "UID")));
+  });
+  if (!reply.ok()) return reply.status();
+  return highest;
+}
+
+Result<std::vector<PendingMessage>> ImapMailbox::PendingAfter(uint32_t after, size_t limit) {
   Status s = Ready();
   if (!s.ok()) return s;
   // From here on, an EXISTS in any answer may be mail this listing does not hold:
   // WaitForMail then returns at once instead of idling over it.
   conn_.TakeExistsSeen();
-  // One command for the whole inbox; "1:*" on an empty mailbox is answered with nothing.
-  // A NO/BAD is an error, never an empty inbox.
-  // Each line is turned into 16 bytes as it comes: memory stays flat with the mailbox.
   std::vector<PendingMessage> out;
-  auto reply = Ok("UID FETCH 1:* (UID RFC822.SIZE)", [&](ImapLine& line) {
-    if (!IsFetch(line)) return;
-    PendingMessage m;
-    m.uid = static_cast<uint32_t>(NumberAfter(line.text, "UID"));
-    m.size = NumberAfter(line.text, "RFC822.SIZE");
-    m.uidvalidity = uidvalidity_;
-    if (m.uid) out.push_back(m);
-  });
-  if (!reply.ok()) {
+  auto highest = HighestUid();
+  Status listed = highest.ok() ? ListUids(after, *highest, limit, out) : highest.status();
+  if (!listed.ok()) {
     conn_.Close();  // the session's state is unknown: start afresh next time
-    return reply.status();
+    return listed;
   }
-  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.uid < b.uid; });
   return out;
+}
+
+Status ImapMailbox::ListUids(uint32_t after, uint32_t highest, size_t limit,
+                             std::vector<PendingMessage>& out) {
+  // Sizes come in UID ranges rather than in one "1:*": memory holds one window whatever
+  // the inbox holds. A sparse range widens the next one, so gaps cost few commands.
+  // A NO/BAD is an error, never an empty inbox.
+  constexpr uint64_t kWidestRange = 1u << 24;
+  uint64_t width = std::clamp<uint64_t>(limit, 1, kWidestRange);
+  const size_t trim_at = limit > SIZE_MAX / 2 ? SIZE_MAX : 2 * limit;
+  out.clear();
+  for (uint64_t lo = uint64_t{after} + 1; lo <= highest && out.size() < limit; lo += width) {
+    const uint64_t hi = std::min<uint64_t>(lo + width - 1, highest);
+    size_t found = 0;
+    auto reply = Ok("UID FETCH " + std::to_string(lo) + ":" + std::to_string(hi) + " (UID RFC822.SIZE)",
+                    [&](ImapLine& line) {
+                      if (!IsFetch(line)) return;
+                      PendingMessage m;
+                      m.uid = static_cast<uint32_t>(NumberAfter(line.text, "UID"));
+                      m.size = NumberAfter(line.text, "RFC822.SIZE");
+                      m.uidvalidity = uidvalidity_;
+                      if (m.uid <= after) return;
+                      out.push_back(m);
+                      ++found;
+                      // Kept to the oldest `limit` as it comes: twice that at most.
+                      if (out.size() >= trim_at) KeepOldest(out, after, limit);
+                    });
+    if (!reply.ok()) return reply.status();
+    if (found < width / 2) width = std::min(width * 2, kWidestRange);
+  }
+  KeepOldest(out, after, limit);
+  return Status::Ok();
 }
 
 Result<std::vector<RawMessage>> ImapMailbox::Fetch(const std::vector<uint32_t>& uids) {

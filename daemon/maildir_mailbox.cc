@@ -213,11 +213,12 @@ Status MaildirMailbox::Watch() {
   return Status::Ok();
 }
 
-Result<std::vector<PendingMessage>> MaildirMailbox::Pending() {
+Result<std::vector<PendingMessage>> MaildirMailbox::PendingAfter(uint32_t after, size_t limit) {
   Status s = Ready();
   if (!s.ok()) return s;
   auto listed = TakeIn();
   if (!listed.ok()) return WithContext("maildir", listed.status());
+  KeepOldest(*listed, after, limit);
   return listed;
 }
 

@@ -30,7 +30,7 @@ class MaildirMailbox : public Mailbox {
   explicit MaildirMailbox(std::string root);
 
   // Messages in cur/ (after taking in new/), by UID; size is the file's size.
-  Result<std::vector<PendingMessage>> Pending() override;
+  Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) override;
   // Whole files; `arrived` is the file's mtime (set by the MTA at delivery). A UID not
   // listed by the last Pending(), or whose file is gone, is absent from the result.
   Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override;

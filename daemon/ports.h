@@ -2,6 +2,7 @@
 // and the system clock; unit tests use tests/fakes/. The Store port is in store.h.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -23,11 +24,18 @@ struct RawMessage {
   int64_t arrived = 0;  // unix seconds: IMAP INTERNALDATE, the moment the request counts from
 };
 
+// Keeps the `limit` oldest (lowest-UID) messages above `after`, sorted.
+void KeepOldest(std::vector<PendingMessage>& listed, uint32_t after, size_t limit);
+
 class Mailbox {
  public:
   virtual ~Mailbox() = default;
-  // Every message in the inbox, oldest first. Does not depend on \Seen.
-  virtual Result<std::vector<PendingMessage>> Pending() = 0;
+  // The messages in the inbox with a UID above `after`, oldest first, at most `limit` of
+  // them: a drain lists a big inbox in windows, so that its memory does not grow with the
+  // inbox. Does not depend on \Seen.
+  virtual Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) = 0;
+  // Every message in the inbox, oldest first.
+  Result<std::vector<PendingMessage>> Pending() { return PendingAfter(0, SIZE_MAX); }
   // Bodies of the given messages; a UID that vanished meanwhile is simply absent.
   virtual Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) = 0;
   // Moves the messages to `folder` (created when missing).

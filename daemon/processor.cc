@@ -12,6 +12,7 @@ namespace mailreqd {
 namespace {
 
 constexpr size_t kChunkMessages = 500;         // one FETCH, one transaction, few MOVEs
+constexpr size_t kListWindow = 5000;           // UIDs and sizes held at once (16 bytes each)
 // A chunk is held whole while it is decided: its bytes, more than its count, set the
 // peak memory, and a cap keeps that peak the same whether the inbox holds a few big
 // mails or many small ones (one bigger mail still goes alone).
@@ -98,15 +99,19 @@ const std::string& Processor::FolderName(Folder f) const {
 
 Result<DrainStats> Processor::Drain(const volatile bool* stop) {
   DrainStats stats;
-  auto pending = mailbox_.Pending();
-  if (!pending.ok()) return pending.status();
-  for (size_t begin = 0, end = 0; begin < pending->size(); begin = end) {
-    if (stop && *stop) break;
-    end = ChunkEnd(*pending, begin);
-    Status s = DrainChunk(std::span(*pending).subspan(begin, end - begin), stats);
-    if (!s.ok()) return s;
+  uint32_t after = 0;
+  for (;;) {
+    auto pending = mailbox_.PendingAfter(after, kListWindow);
+    if (!pending.ok()) return pending.status();
+    for (size_t begin = 0, end = 0; begin < pending->size(); begin = end) {
+      if (stop && *stop) return stats;
+      end = ChunkEnd(*pending, begin);
+      Status s = DrainChunk(std::span(*pending).subspan(begin, end - begin), stats);
+      if (!s.ok()) return s;
+    }
+    if (pending->size() < kListWindow) return stats;
+    after = pending->back().uid;
   }
-  return stats;
 }
 
 Status Processor::DrainChunk(std::span<const PendingMessage> chunk, DrainStats& stats) {

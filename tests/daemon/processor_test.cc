@@ -108,6 +108,20 @@ TEST_CASE("Processor decides an account's later mail on what its earlier one rec
   CHECK(w.mailbox.inbox.empty());
 }
 
+TEST_CASE("Processor lists a big inbox in windows and handles all of it", "[processor]") {
+  World w;
+  constexpr int kMails = 5001;  // one more than a listing window
+  for (int i = 0; i < kMails; ++i) {
+    w.mailbox.Add(Mail("someone@example.org", "Hello", "A question.", "q" + std::to_string(i) + "@x"), kFeb27Hk);
+  }
+  auto drained = w.processor.Drain(nullptr);
+  REQUIRE(drained.ok());
+  CHECK(drained->messages == kMails);
+  CHECK(w.mailbox.listings == 2);
+  CHECK(w.mailbox.inbox.empty());
+  CHECK(w.store.committed.size() == kMails);
+}
+
 TEST_CASE("Processor never acts on a forged From, and tells the forger nothing", "[processor][identity]") {
   World w;
   w.mailbox.Add(Mail("Mallory <alice@attacker.example>", "unsubscribe", "Username: alice88", "f1@x"), kFeb27Hk);

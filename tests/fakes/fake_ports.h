@@ -16,15 +16,18 @@ class FakeMailbox : public Mailbox {
   std::map<uint32_t, RawMessage> inbox;
   std::map<std::string, std::vector<RawMessage>> folders;
   int fetches = 0;
+  int listings = 0;
 
   uint32_t Add(std::string raw, int64_t arrived) {
     uint32_t uid = next_uid_++;
     inbox[uid] = RawMessage{uid, std::move(raw), arrived};
     return uid;
   }
-  Result<std::vector<PendingMessage>> Pending() override {
+  Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) override {
+    ++listings;
     std::vector<PendingMessage> out;
     for (const auto& [uid, m] : inbox) out.push_back({uid, 7, m.bytes.size()});
+    KeepOldest(out, after, limit);
     return out;
   }
   Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override {
