@@ -172,7 +172,9 @@ Result<ImapLine> ImapConnection::ReadLine(int timeout_ms) {
     size_t eol = buffer_.find("\r\n", pos_);
     if (eol == std::string::npos) {
       if (buffer_.size() - pos_ > kMaxLineBytes) return Fail("line too long");
-      if (pos_ > (1u << 20)) {  // keep the buffer from growing with consumed bytes
+      // Consumed bytes go before each read: the buffer then holds about one read (64 KB)
+      // plus a partial line, instead of up to a megabyte that stays allocated.
+      if (pos_ > (64u << 10)) {
         buffer_.erase(0, pos_);
         pos_ = 0;
       }
