@@ -104,15 +104,23 @@ bool Outbox::SendBatch(const std::vector<OutboxRow*>& rows, const volatile bool*
   std::vector<Envelope> mails;
   for (const OutboxRow* row : rows) mails.push_back({&row->recipient, &row->raw});
   size_t finished = 0;
-  sender_.SendAll(config_.smtp.from_addr, mails, stop, [&](size_t i, const Status& s) {
+  std::vector<OutboxRow> unmarked;
+  auto done = [&](size_t i, const Status& s) {
     Record(*rows[i], s, max_delay_s, give_up, stats);
-    Mark({*rows[i]});  // at once: a crash must not re-send what the server has
+    unmarked.push_back(*rows[i]);
     ++finished;
     if (s.transient() && s.message().rfind(kServerUnavailable, 0) == 0 && down.ok()) down = s;
     // No new transfer once the server is found down: the rest of the batch would only
     // fail the same way (and each try counts against its reply).
     return down.ok();
-  });
+  };
+  // Before the sender starts anything more: a crash must not re-send what the server has
+  // (beyond what is in flight). The replies finished together share a transaction.
+  auto settled = [&] {
+    Mark(unmarked);
+    unmarked.clear();
+  };
+  sender_.SendAll(config_.smtp.from_addr, mails, stop, done, settled);
   return finished < rows.size();
 }
 

@@ -21,9 +21,12 @@ void KeepOldest(std::vector<PendingMessage>& listed, uint32_t after, size_t limi
 int64_t SystemClock::Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 void Sender::SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
-                     const volatile bool* stop, const SendDone& done) {
+                     const volatile bool* stop, const SendDone& done,
+                     const SendSettled& settled) {
   for (size_t i = 0; i < mails.size() && !(stop && *stop); ++i) {
-    if (!done(i, Send(from_addr, *mails[i].rcpt, *mails[i].raw))) break;
+    const bool more = done(i, Send(from_addr, *mails[i].rcpt, *mails[i].raw));
+    settled();
+    if (!more) break;
   }
 }
 

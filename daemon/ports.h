@@ -64,13 +64,16 @@ class Sender {
   virtual Status Send(const std::string& from_addr, const std::string& rcpt,
                       const std::string& raw) = 0;
   // Hands several messages over, starting them in order (an adapter may have several in
-  // flight at once), and calls `done(i, status)` as soon as mails[i] is finished, so that
-  // the caller can record it before anything else happens; `done` returns false to start
-  // no more. Stops starting new ones when `*stop` becomes true: those never get a call.
-  // The default sends one by one.
+  // flight at once). Calls `done(i, status)` as soon as mails[i] is finished, and
+  // `settled()` after each group of such calls and before it starts anything more, so
+  // that the caller can record the group at once: a crash then re-sends at most what was
+  // in flight. `done` returns false to start no more. Stops starting new ones when
+  // `*stop` becomes true: those never get a call. The default sends one by one.
   using SendDone = std::function<bool(size_t, const Status&)>;
+  using SendSettled = std::function<void()>;
   virtual void SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
-                       const volatile bool* stop, const SendDone& done);
+                       const volatile bool* stop, const SendDone& done,
+                       const SendSettled& settled);
 };
 
 class Clock {

@@ -134,7 +134,7 @@ Status SmtpSender::Send(const std::string& from_addr, const std::string& rcpt,
   SendAll(from_addr, {Envelope{&rcpt, &raw}}, nullptr, [&](size_t, const Status& s) {
     result = s;
     return true;
-  });
+  }, [] {});
   return result;
 }
 
@@ -161,7 +161,8 @@ void SmtpSender::Abandon(const SendDone& done) {
 }
 
 void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
-                         const volatile bool* stop, const SendDone& done) {
+                         const volatile bool* stop, const SendDone& done,
+                         const SendSettled& settled) {
   if (!multi_) {
     multi_ = curl_multi_init();
     if (multi_) {
@@ -172,6 +173,7 @@ void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelop
     for (size_t i = 0; i < mails.size(); ++i) {
       if (!done(i, Status::Transient("SMTP: curl_multi_init failed"))) break;
     }
+    settled();
     return;
   }
   grace_ = StopGrace{stop, std::nullopt};
@@ -188,9 +190,12 @@ void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelop
     return std::any_of(transfers_.begin(), transfers_.end(), [](auto& t) { return t->active; });
   };
   for (auto& t : transfers_) start_next(*t);
+  settled();
+  std::vector<Transfer*> finished;
   while (in_flight()) {
     if (grace_.Expired()) {
       Abandon(done);  // SIGTERM must not wait for a server that stopped answering
+      settled();
       return;
     }
     int running = 0;
@@ -204,7 +209,14 @@ void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelop
       curl_multi_remove_handle(multi_, t->easy);
       t->active = false;
       more = done(t->index, Finish(*t, rc, *mails[t->index].rcpt)) && more;
-      start_next(*t);
+      finished.push_back(t);
+    }
+    if (!finished.empty()) {
+      // The caller records what finished before anything new starts.
+      settled();
+      for (Transfer* t : finished) start_next(*t);
+      finished.clear();
+      settled();  // a transfer libcurl refused to start
     }
     if (in_flight()) curl_multi_poll(multi_, nullptr, 0, 200, nullptr);
   }

@@ -46,7 +46,8 @@ class SmtpSender : public Sender {
   Status Send(const std::string& from_addr, const std::string& rcpt,
               const std::string& raw) override;
   void SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
-               const volatile bool* stop, const SendDone& done) override;
+               const volatile bool* stop, const SendDone& done,
+               const SendSettled& settled) override;
 
  private:
   struct Transfer;  // one easy handle and what its current message needs
