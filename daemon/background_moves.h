@@ -1,8 +1,9 @@
 // BackgroundMoves: the IMAP mailbox with its moves on a second session and a thread of
-// their own, so that the server moving one chunk overlaps our work on the next. MOVE is
-// the slowest step of a drain (Dovecot here moves about 1,800 mails/s and fetches
-// 15,000/s), and it is safe to defer: a chunk is moved only once it is recorded, and a
-// recorded mail still in the inbox is only moved again.
+// their own, so that the server moving one chunk overlaps our work on the next. MOVE can
+// be a drain's slowest step: a server that copies each mail (Dovecot does, between
+// Maildir folders of different permissions) moved under 2,000 mails/s here, where it
+// fetches 15,000/s. It is safe to defer: a chunk is moved only once it is recorded, and
+// a recorded mail still in the inbox is only moved again.
 //  - Move() queues and returns at once, with the error of an earlier background move if
 //    there was one (the drain then stops and retries, as after any mailbox error).
 //  - Pending() waits for the moves in flight first, so a listing never shows mail that
