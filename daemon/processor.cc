@@ -328,7 +328,7 @@ Status Processor::Flush(Batch& batch, Moves& moves, DrainStats& stats) {
   std::vector<Prepared*> owners;
   for (auto& item : batch.items) {
     if (!item.change) continue;
-    changes.push_back(*item.change);
+    changes.push_back(std::move(*item.change));  // only its log and folder are used after
     owners.push_back(&item);
   }
   auto results = store_.CommitEach(changes);
