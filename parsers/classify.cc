@@ -112,6 +112,8 @@ std::string StripReplyPrefixes(std::string_view subject, bool& was_reply) {
 
 bool IsHan(char32_t cp) { return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF); }
 
+bool IsLatinLetter(char c) { return static_cast<unsigned char>((c | 0x20) - 'a') < 26; }
+
 bool IsKana(char32_t cp) { return cp >= 0x3040 && cp <= 0x30FF; }
 
 // Counts Han characters, script-specific ones, kana and latin words over `text`.
@@ -120,24 +122,30 @@ struct ScriptCounts {
   void Add(std::string_view text) {
     const auto& t = TraditionalOnlyHan();
     const auto& s = SimplifiedOnlyHan();
-    bool in_word = false;
+    int words = 0;  // counted in a local, which stays in a register in the per-byte loop
     for (std::size_t i = 0; i < text.size();) {
-      // ASCII, most of the bytes, is decoded here rather than by a call per byte.
-      char32_t cp = static_cast<unsigned char>(text[i]);
-      if (cp < 0x80) {
-        ++i;
-      } else {
-        cp = NextCodePoint(text, i);
+      // ASCII, most of the bytes, is neither kana nor Han: it only counts words, a whole
+      // latin word at a time, rather than by a call per byte.
+      if (static_cast<unsigned char>(text[i]) < 0x80) {
+        if (IsLatinLetter(text[i])) {
+          ++words;
+          do ++i;
+          while (i < text.size() && IsLatinLetter(text[i]));
+        } else {
+          ++i;
+        }
+        continue;
       }
-      const bool letter = (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-      if (letter && !in_word) ++latin_words;
-      in_word = letter;
+      std::size_t next = i;  // NextCodePoint takes a reference: this keeps `i` in a register
+      const char32_t cp = NextCodePoint(text, next);
+      i = next;
       if (IsKana(cp)) ++kana;
       if (!IsHan(cp)) continue;
       ++han;
       if (std::binary_search(t.begin(), t.end(), cp)) ++traditional;
       if (std::binary_search(s.begin(), s.end(), cp)) ++simplified;
     }
+    latin_words += words;
   }
 };
 

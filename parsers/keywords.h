@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -13,6 +14,9 @@
 #include "parsers/classify.h"
 
 namespace mailreqd {
+
+// Lower-cases the ASCII letters of s; every other byte is left as it is.
+void LowerAsciiInPlace(std::string& s);
 
 // Copies text with the full-width forms U+FF01..U+FF5E mapped to their ASCII twins and
 // the ideographic space U+3000 to ' ' (Chinese mail clients type "：" and "Ｕｓｅｒ");
@@ -36,9 +40,17 @@ std::string MatchFormOfFolded(std::string_view folded);
 // as itself and advances by one, which is all the callers need. Requires i < s.size().
 char32_t NextCodePoint(std::string_view s, std::size_t& i);
 
-inline bool IsAsciiAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+// ASCII letters and digits by byte value: the per-byte loops over whole bodies test
+// this, and one lookup is cheaper than three range tests.
+inline constexpr std::array<bool, 256> kAsciiAlnum = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  }
+  return t;
+}();
+
+inline bool IsAsciiAlnum(char c) { return kAsciiAlnum[static_cast<unsigned char>(c)]; }
 
 // Position of the first occurrence of `word` in `hay` at or after `from` that does not
 // sit inside a longer latin word: the byte before and the byte after must not be ASCII
@@ -66,11 +78,19 @@ class KeywordIndex {
   std::vector<std::size_t> FirstHits(std::string_view hay) const;
 
  private:
+  // Records in `first` the keywords not found before that match at hay[pos]; returns how
+  // many it recorded.
+  std::size_t MatchAt(std::string_view hay, std::size_t pos, std::vector<std::size_t>& first) const;
+
   std::vector<Keyword> keywords_;
   // Numbers of the non-empty keywords, grouped by first byte: those starting with byte b
   // are by_first_byte_[bucket_start_[b] .. bucket_start_[b + 1]).
   std::vector<std::size_t> by_first_byte_;
   std::array<std::size_t, 257> bucket_start_{};
+  // Whether some keyword starts with the byte pair (b0, b1), at bit b0 * 256 + b1 (every
+  // b1 for a one-byte keyword): most positions of a text start no keyword, and this one
+  // test rules them out.
+  std::bitset<65536> first_pairs_;
 };
 
 // Built-in keywords for unsubscribe, access, correction, policy and marketing opt-out,

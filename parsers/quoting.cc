@@ -1,5 +1,6 @@
 #include "parsers/quoting.h"
 
+#include <span>
 #include <vector>
 
 #include "parsers/keywords.h"
@@ -63,21 +64,44 @@ bool IsSeparator(std::string_view n) {
          Contains(n, "郵件原件") || Contains(n, "转发邮件") || Contains(n, "轉寄郵件");
 }
 
-bool StartsAnyOf(std::string_view n, std::initializer_list<std::string_view> prefixes) {
+bool StartsAnyOf(std::string_view n, std::span<const std::string_view> prefixes) {
   for (std::string_view p : prefixes) {
     if (StartsWith(n, p)) return true;
   }
   return false;
 }
 
-bool IsHeaderBlockStart(std::string_view n) {
-  return StartsAnyOf(n, {"from:", "发件人:", "發件人:", "寄件者:", "寄件人:"});
-}
+constexpr std::string_view kHeaderBlockStarts[] = {
+    "from:", "发件人:", "發件人:", "寄件者:", "寄件人:"};
+constexpr std::string_view kHeaderBlockFields[] = {
+    "sent:", "date:", "to:",   "subject:", "cc:",     "发送时间:", "發送時間:", "寄件日期:",
+    "日期:", "时间:", "時間:", "收件人:",  "收件者:", "主题:",     "主題:",     "主旨:"};
 
-bool IsHeaderBlockField(std::string_view n) {
-  return StartsAnyOf(
-      n, {"sent:", "date:", "to:", "subject:", "cc:", "发送时间:", "發送時間:", "寄件日期:",
-          "日期:", "时间:", "時間:", "收件人:", "收件者:", "主题:", "主題:", "主旨:"});
+bool IsHeaderBlockStart(std::string_view n) { return StartsAnyOf(n, kHeaderBlockStarts); }
+
+bool IsHeaderBlockField(std::string_view n) { return StartsAnyOf(n, kHeaderBlockFields); }
+
+// False when Normalized(line) can neither start nor end the way a line that Run skips or
+// stops at does (quoted, separator, attribution, header block start): most lines are
+// ordinary text, and they are kept without building the normalized copy. Decided on raw
+// bytes, conservatively: a first or last byte that FoldWidth may change (the E3 and EF
+// leads) or that the '*' erasure may hide counts as "maybe".
+bool MayBeMarker(std::string_view line) {
+  const std::string_view t = Trim(line);
+  const std::size_t first = t.find_first_not_of('*');
+  if (first == t.npos) return false;  // Normalized is empty
+  const auto b = static_cast<unsigned char>(t[first]);
+  const char lower = static_cast<char>(b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b);
+  if (b == 0xE3 || b == 0xEF || lower == '>' || lower == '-' || lower == '_' || lower == 'b') {
+    return true;  // full-width forms, quotes, separators, "begin forwarded message"
+  }
+  for (std::string_view p : kHeaderBlockStarts) {
+    if (lower == p[0]) return true;
+  }
+  // The ends Run looks for: ':' (attributions), and the last bytes of "：" (EF BC 9A),
+  // "道" (E9 81 93) and "＊" (EF BC 8A, erased like '*', which uncovers what precedes it).
+  const auto last = static_cast<unsigned char>(t[t.find_last_not_of('*')]);
+  return last == ':' || last == 0x9A || last == 0x93 || last == 0x8A;
 }
 
 class WordsCutter {
@@ -98,6 +122,10 @@ class WordsCutter {
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line == "-- " || line == "--") break;  // RFC 3676 §4.3 signature separator
       if (PlainQuoted(line)) continue;
+      if (!MayBeMarker(line)) {
+        kept.push_back(line);
+        continue;
+      }
       const std::string n = Normalized(line);
       if (!n.empty() && n[0] == '>') continue;  // RFC 3676 §4.5 quoted line
       if (IsSeparator(n)) break;

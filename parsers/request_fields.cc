@@ -17,16 +17,16 @@ struct Line {
   std::string_view lower;
 };
 
-std::vector<Line> Lines(const FoldedWords& w) {
-  std::vector<Line> lines;
-  for (std::size_t pos = 0; pos < w.text.size();) {
-    std::size_t nl = w.text.find('\n', pos);
-    if (nl == std::string::npos) nl = w.text.size();
-    lines.push_back({std::string_view(w.text).substr(pos, nl - pos),
-                     std::string_view(w.lower).substr(pos, nl - pos)});
-    pos = nl + 1;
-  }
-  return lines;
+// The line of `w` that starts at `pos`, both forms; moves `pos` past its '\n'. Requires
+// pos < w.text.size(). The readers walk the lines with it rather than splitting the
+// words into a vector once per reader.
+Line NextLine(const FoldedWords& w, std::size_t& pos) {
+  std::size_t nl = w.text.find('\n', pos);
+  if (nl == std::string::npos) nl = w.text.size();
+  const Line line = {std::string_view(w.text).substr(pos, nl - pos),
+                     std::string_view(w.lower).substr(pos, nl - pos)};
+  pos = nl + 1;
+  return line;
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -186,23 +186,20 @@ void ReadFieldLine(const Line& line, CorrectionFields& out) {
 }  // namespace
 
 FoldedWords::FoldedWords(std::string_view words) : text(FoldWidth(words, false)), lower(text) {
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  LowerAsciiInPlace(lower);
 }
 
 std::optional<std::string> FindUsername(const FoldedWords& words) {
-  for (const Line& line : Lines(words)) {
-    if (auto v = UsernameInLine(line)) return v;
+  for (std::size_t pos = 0; pos < words.text.size();) {
+    if (auto v = UsernameInLine(NextLine(words, pos))) return v;
   }
   return std::nullopt;
 }
 
 std::optional<std::string> FindService(const FoldedWords& words, std::string_view subject_lower,
                                        const std::vector<ServiceNames>& services) {
-  const std::vector<Line> lines = Lines(words);
-  for (const Line& line : lines) {
-    if (auto v = ServiceLineValue(line, services)) return v;
+  for (std::size_t pos = 0; pos < words.text.size();) {
+    if (auto v = ServiceLineValue(NextLine(words, pos), services)) return v;
   }
   std::set<std::string> found;
   CollectServices(words.lower, services, found);
@@ -213,7 +210,7 @@ std::optional<std::string> FindService(const FoldedWords& words, std::string_vie
 
 CorrectionFields FindCorrectionFields(const FoldedWords& words) {
   CorrectionFields out;
-  for (const Line& line : Lines(words)) ReadFieldLine(line, out);
+  for (std::size_t pos = 0; pos < words.text.size();) ReadFieldLine(NextLine(words, pos), out);
   return out;
 }
 

@@ -19,6 +19,24 @@ TEST_CASE("FoldWidth maps full-width forms and the ideographic space to ASCII", 
   CHECK(FoldWidth("ＡＢC退訂\u3000ｄ", true) == "abc退訂 d");
 }
 
+TEST_CASE("LowerAsciiInPlace lower-cases A-Z and leaves every other byte", "[keywords]") {
+  // Every byte value at every offset of a 19-byte string: the eight-byte steps and the
+  // byte-wise tail both see each one.
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const char want = b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : c;
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string s(19, 'Q');
+      s[at] = c;
+      std::string expected(19, 'q');
+      expected[at] = want;
+      LowerAsciiInPlace(s);
+      INFO("byte " << b << " at " << at);
+      CHECK(s == expected);
+    }
+  }
+}
+
 TEST_CASE("MatchFormOfFolded on folded text is MatchForm", "[keywords]") {
   const std::string text =
       GENERATE(as<std::string>{}, "", "Unsubscribe!", "  Ｕｎｓｕｂｓｃｒｉｂｅ。退訂 ",
@@ -46,7 +64,8 @@ TEST_CASE("KeywordIndex finds each keyword where FindWord finds it", "[keywords]
       as<std::string>{}, "", "unsubscribe", "unsubscribes", "unsubscribed please unsubscribe",
       "resubscribe unsubscribe", "please cancel my subscription now", "cancel my subscriptions",
       "corrections correct my data", "correct my database correction", "newsletters newsletter",
-      "我想退訂", "請查閱資料 退訂了", "x", "xx x", "box x", "news\nletter newsletter");
+      "我想退訂", "請查閱資料 退訂了", "x", "xx x", "box x", "news\nletter newsletter",
+      "9unsubscribe unsubscribe", "退訂unsubscribe", "unsubscribe退訂", "abc退訂x", "x\n");
   const std::vector<std::size_t> first = index.FirstHits(hay);
   REQUIRE(first.size() == keywords.size());
   for (std::size_t k = 0; k < keywords.size(); ++k) {

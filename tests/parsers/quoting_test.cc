@@ -61,6 +61,14 @@ TEST_CASE("CustomerWords cuts quoted text, attributions, separators and signatur
       {"a From: line without a header block is kept", "From: my old address\nto my new one",
        "From: my old address\nto my new one"},
       {"full-width colon in a header block", "mine\n发件人：客服\n主题：退订\nold", "mine"},
+      {"full-width quote mark", "mine\n＞ quoted\nmore", "mine\nmore"},
+      {"bold attribution", "ok\n**John wrote:**\n> old", "ok"},
+      {"full-width asterisk after the colon", "ok\nJohn wrote：＊\n> old", "ok"},
+      {"upper-case header block", "mine\nFROM: Shop\nSENT: Monday\nold", "mine"},
+      {"full-width bold header block", "mine\n＊＊From:＊＊ Shop\nSent: x\nold", "mine"},
+      {"Han attribution without colon", "退订\n客服 写道\n旧邮件", "退订"},
+      {"indented separator", "mine\n  ---- Original Message ----\nold", "mine"},
+      {"lines of asterisks are kept", "mine\n* * *\n****\nmore", "mine\n* * *\n****\nmore"},
       {"empty body", "", ""},
   }));
   INFO(c.what);
