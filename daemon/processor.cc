@@ -349,7 +349,6 @@ Status Processor::Flush(Batch& batch, Moves& moves, DrainStats& stats) {
   }
   if (!owners.empty() && on_recorded_) on_recorded_();
   for (const auto& item : batch.items) moves[item.folder].push_back(item.uid);
-  batch = Batch{};
   return Status::Ok();
 }
 

@@ -86,7 +86,8 @@ class Processor {
   Status ClearedAfter(Status processed, const std::vector<std::string>& keys);
   // Sets `wait` (and returns nothing useful) when the mail must wait for the next pass.
   Result<Prepared> Prepare(const RawMessage& raw, Batch& batch, bool& wait);
-  // Records the batch in one transaction and adds its mail to `moves`.
+  // Records the pass's batch in one transaction (its last use: the changes are moved out)
+  // and adds its mail to `moves`.
   Status Flush(Batch& batch, Moves& moves, DrainStats& stats);
   Result<std::vector<OutboxRow>> Render(const Decision& d, const Message& msg);
   const std::string& FolderName(Folder f) const;
