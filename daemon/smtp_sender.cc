@@ -13,34 +13,10 @@
 #include <set>
 
 #include "daemon/log.h"
+#include "daemon/smtp_reply.h"
 
 namespace mailreqd {
 namespace {
-
-// How long transfers in flight may still take once SIGTERM came (systemd's stop
-// timeout is 90 s; a wedged server could otherwise hold us for the whole curl timeout).
-constexpr std::chrono::seconds kStopGrace{10};
-
-// libcurl 7.88 waits for the answer to the end of DATA inside curl_multi_perform
-// (smtp_done runs a blocking state machine), where only its progress callback is called:
-// that is where a stop must be able to cut in.
-int OnProgress(void* grace, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  return static_cast<SmtpSender::StopGrace*>(grace)->Expired() ? 1 : 0;
-}
-
-// The sockets libcurl opened for us, so that a stop can cut them: libcurl says QUIT when
-// it closes a connection and waits, blocking, for the answer of a server that may be
-// the very one that stopped answering.
-curl_socket_t OpenSocket(void* sockets, curlsocktype, curl_sockaddr* a) {
-  curl_socket_t s = ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-  if (s != CURL_SOCKET_BAD) static_cast<std::set<curl_socket_t>*>(sockets)->insert(s);
-  return s;
-}
-
-int CloseSocket(void* sockets, curl_socket_t s) {
-  static_cast<std::set<curl_socket_t>*>(sockets)->erase(s);
-  return ::close(s);
-}
 
 struct Source {
   const std::string* data;
@@ -76,23 +52,6 @@ size_t KeepRefusal(char* buf, size_t size, size_t n, void* user) {
     refusal->complete = line.size() == 3 || line[3] != '-';  // RFC 5321 §4.2.1
   }
   return size * n;
-}
-
-// The server's text often names the recipient ("550 5.1.1 <bob@x>: User unknown"). Errors
-// end up in the log, which must not hold customers' addresses: mask it (the outbox row
-// keeps the recipient in its own column).
-std::string WithoutAddress(std::string text, const std::string& rcpt) {
-  if (rcpt.empty()) return text;
-  std::string lower = text, needle = rcpt;
-  for (auto* s : {&lower, &needle}) {
-    for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  const std::string masked = MaskAddress(rcpt);
-  for (size_t p = lower.rfind(needle); p != std::string::npos;
-       p = p == 0 ? std::string::npos : lower.rfind(needle, p - 1)) {
-    text.replace(p, needle.size(), masked);
-  }
-  return text;
 }
 
 using SList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
@@ -138,17 +97,6 @@ Status SmtpSender::Send(const std::string& from_addr, const std::string& rcpt,
   return result;
 }
 
-bool SmtpSender::StopGrace::Expired() {
-  if (!stop || !*stop) return false;
-  auto now = std::chrono::steady_clock::now();
-  if (!deadline) deadline = now + kStopGrace;
-  return now > *deadline;
-}
-
-static Status StoppedBeforeAnswer() {
-  // Not known to be delivered: it stays pending and goes again (same Message-ID).
-  return Status::Transient("SMTP: stopped before the server answered");
-}
 
 void SmtpSender::Abandon(const SendDone& done) {
   for (auto& t : transfers_) {
@@ -156,13 +104,26 @@ void SmtpSender::Abandon(const SendDone& done) {
     curl_multi_remove_handle(multi_, t->easy);
     t->active = false;
     t->fresh = true;
-    done(t->index, StoppedBeforeAnswer());
+    done(t->index, SmtpStoppedBeforeAnswer());
   }
 }
 
 void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelope>& mails,
                          const volatile bool* stop, const SendDone& done,
                          const SendSettled& settled) {
+  if (mails.empty()) return;
+  grace_ = SmtpStopGrace{stop, std::nullopt};
+  if (mode_ == Mode::kUnknown && !ChooseMode(done, settled)) return;
+  if (mode_ == Mode::kPipelined) {
+    SendPipelined(from_addr, mails, stop, done, settled);
+  } else {
+    SendTransfers(from_addr, mails, stop, done, settled);
+  }
+}
+
+void SmtpSender::SendTransfers(const std::string& from_addr, const std::vector<Envelope>& mails,
+                               const volatile bool* stop, const SendDone& done,
+                               const SendSettled& settled) {
   if (!multi_) {
     multi_ = curl_multi_init();
     if (multi_) {
@@ -176,7 +137,6 @@ void SmtpSender::SendAll(const std::string& from_addr, const std::vector<Envelop
     settled();
     return;
   }
-  grace_ = StopGrace{stop, std::nullopt};
   size_t next = 0;
   bool more = true;  // the caller still wants transfers started
   auto start_next = [&](Transfer& t) {
@@ -227,31 +187,13 @@ CURL* SmtpSender::NewHandle(Transfer& t) {
   if (!h) return nullptr;
   // What stays the same from mail to mail is set once: a handle keeps its options.
   curl_easy_setopt(h, CURLOPT_PRIVATE, &t);
-  curl_easy_setopt(h, CURLOPT_URL, url_.c_str());
+  SetSmtpOptions(h, endpoint_, url_, &grace_, &sockets_);
   curl_easy_setopt(h, CURLOPT_READFUNCTION, ReadChunk);
   curl_easy_setopt(h, CURLOPT_READDATA, &t.src);
   curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, KeepRefusal);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &t.refusal);
-  curl_easy_setopt(h, CURLOPT_USE_SSL, static_cast<long>(endpoint_.require_tls ? CURLUSESSL_ALL
-                                                                               : CURLUSESSL_TRY));
-  if (!endpoint_.username.empty()) {
-    curl_easy_setopt(h, CURLOPT_USERNAME, endpoint_.username.c_str());
-    curl_easy_setopt(h, CURLOPT_PASSWORD, endpoint_.password.c_str());
-  }
-  if (!endpoint_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, endpoint_.ca_file.c_str());
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(endpoint_.timeout_s));
   curl_easy_setopt(h, CURLOPT_TIMEOUT, static_cast<long>(endpoint_.timeout_s * 4));
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  // One unanswered command may take timeout_s, not the whole transfer's budget.
-  curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, static_cast<long>(endpoint_.timeout_s));
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &grace_);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, OpenSocket);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &sockets_);
-  curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, CloseSocket);
-  curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, &sockets_);
   return h;
 }
 
@@ -279,7 +221,7 @@ Status SmtpSender::Finish(Transfer& t, CURLcode rc, const std::string& rcpt) {
   if (rc == CURLE_OK) return Status::Ok();
   if (rc == CURLE_ABORTED_BY_CALLBACK) {  // stopping (OnProgress); not known to be delivered
     t.fresh = true;
-    return StoppedBeforeAnswer();
+    return SmtpStoppedBeforeAnswer();
   }
   long code = 0;
   curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);

@@ -1,8 +1,13 @@
-// SmtpSender: the Sender port over libcurl's multi interface: up to `connections` replies
-// in flight at once, each transfer on a kept-open connection (SMTP has no pipelining
-// worth having, so a backlog is bounded by round trips; parallel sessions multiply the
-// rate). STARTTLS is used whenever the server offers it, and required when
+// SmtpSender: the Sender port: up to `connections` SMTP sessions at once, each kept open
+// from batch to batch. STARTTLS is used whenever the server offers it, and required when
 // `require_tls` is set; smtps:// is TLS from the start.
+//
+// Two ways to send, chosen by the first session's EHLO reply:
+// - the server offers PIPELINING (RFC 2920): our own transactions (SmtpPipe) over
+//   libcurl's connected sessions, one round trip per mail per session;
+// - it does not: libcurl's SMTP transfers through its multi interface, four round trips
+//   per mail, as a server without pipelining needs.
+// Either way a session has at most one mail whose content went out unanswered.
 #pragma once
 
 #include <curl/curl.h>
@@ -15,29 +20,14 @@
 #include <vector>
 
 #include "daemon/ports.h"
+#include "daemon/smtp_pipe.h"
+#include "daemon/smtp_reply.h"
+#include "daemon/smtp_session.h"
 
 namespace mailreqd {
 
-struct SmtpEndpoint {
-  std::string url;  // smtp://host:port or smtps://host:port
-  std::string helo_name = "mailreqd.localdomain";
-  std::string username;
-  std::string password;
-  std::string ca_file;
-  bool require_tls = false;
-  int timeout_s = 30;
-  int connections = 1;  // transfers in flight at once
-};
-
 class SmtpSender : public Sender {
  public:
-  // Once `*stop` is seen, transfers in flight get a short grace, then are cut off.
-  struct StopGrace {
-    const volatile bool* stop = nullptr;
-    std::optional<std::chrono::steady_clock::time_point> deadline;
-    bool Expired();  // sets the deadline the first time it sees the stop
-  };
-
   explicit SmtpSender(SmtpEndpoint endpoint);
   ~SmtpSender() override;
   SmtpSender(const SmtpSender&) = delete;
@@ -51,6 +41,28 @@ class SmtpSender : public Sender {
 
  private:
   struct Transfer;  // one easy handle and what its current message needs
+  struct Pipeline {  // one pipelined session and its buffers
+    Pipeline(const SmtpEndpoint& endpoint, const std::string& url, SmtpStopGrace* grace,
+             SmtpSockets* sockets)
+        : session(endpoint, url, grace, sockets) {}
+    SmtpSession session;
+    std::optional<SmtpPipe> pipe;  // while the session is open
+    SmtpReplyReader reader;
+    std::string out;  // written, not yet taken by the socket
+    std::chrono::steady_clock::time_point heard;  // last reply, or when one was first awaited
+  };
+  enum class Mode { kUnknown, kPipelined, kTransfers };
+
+  // Opens the first session and reads its EHLO reply; false when the server could not
+  // be reached (mails[0] is reported with why).
+  bool ChooseMode(const SendDone& done, const SendSettled& settled);
+  void SendTransfers(const std::string& from_addr, const std::vector<Envelope>& mails,
+                     const volatile bool* stop, const SendDone& done,
+                     const SendSettled& settled);
+  void SendPipelined(const std::string& from_addr, const std::vector<Envelope>& mails,
+                     const volatile bool* stop, const SendDone& done,
+                     const SendSettled& settled);
+  Status OpenPipeline(Pipeline& p);
 
   // An easy handle for `t` with every option that does not change from mail to mail.
   CURL* NewHandle(Transfer& t);
@@ -64,8 +76,10 @@ class SmtpSender : public Sender {
   std::string url_;
   CURLM* multi_ = nullptr;
   std::vector<std::unique_ptr<Transfer>> transfers_;
-  StopGrace grace_;  // of the SendAll in progress
-  std::set<curl_socket_t> sockets_;  // open connections' sockets (OpenSocket/CloseSocket)
+  SmtpStopGrace grace_;  // of the SendAll in progress
+  SmtpSockets sockets_;  // open connections' sockets
+  Mode mode_ = Mode::kUnknown;
+  std::vector<std::unique_ptr<Pipeline>> pipelines_;
 };
 
 }  // namespace mailreqd

@@ -112,6 +112,11 @@ def main():
             text = f.read()
         leaked = [n for n in range(N) if customers.addr(n) in text or customers.username(n) in text]
         check(not leaked, f"no customer address or username in the daemon's log ({len(leaked)} leaked)")
+        # The server offers PIPELINING unless told not to (smtp_server.py): the daemon must
+        # have sent the way that goes with it, so that both ways meet the bound above.
+        way = "no" if os.environ.get("MAILREQD_TEST_SMTP_NO_PIPELINING") == "1" else "yes"
+        check(f'smtp-connected pipelining={way}' in text or f'"pipelining":"{way}' in text,
+              f"the daemon's log says it sent with pipelining={way}")
     finish()
 
 

@@ -24,6 +24,10 @@ Any 421 reply closes the connection afterwards, as RFC 5321 §3.8 says a server 
 A missing or empty control file means normal service; a broken one is reported on stderr
 and ignored.
 
+PIPELINING (RFC 2920) is offered, as real servers do, unless --no-pipelining is given or
+MAILREQD_TEST_SMTP_NO_PIPELINING=1 is in the environment (the daemon then sends through
+libcurl's SMTP transfers instead of its own pipelined transactions).
+
 Quiet: nothing is printed per message; errors go to stderr. SIGTERM/SIGINT stop it.
 """
 
@@ -152,10 +156,11 @@ class Spool:
 
 
 class Handler:
-    def __init__(self, spool: Spool, control: Control, advertise_auth: bool):
+    def __init__(self, spool: Spool, control: Control, advertise_auth: bool, pipelining: bool):
         self.spool = spool
         self.control = control
         self.advertise_auth = advertise_auth
+        self.pipelining = pipelining
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -163,6 +168,10 @@ class Handler:
             # aiosmtpd always offers AUTH (failing every login); without --auth we
             # want a server that does not offer it, like a plain relay.
             responses = [r for r in responses if not r.startswith("250-AUTH")]
+        if self.pipelining:
+            # aiosmtpd reads pipelined commands correctly but does not say so (RFC 2920);
+            # Postfix, Exim and the big providers all do.
+            responses.insert(-1, "250-PIPELINING")
         return responses
 
     async def _inject(self, server, stage, rcpt=None):
@@ -242,6 +251,8 @@ def parse_args(argv):
     p.add_argument("--auth-required", action="store_true", help="refuse MAIL before AUTH")
     p.add_argument("--max-size", type=int, default=32 * 1024 * 1024, help="SIZE limit in bytes")
     p.add_argument("--hostname", default="smtp.test", help="name in the greeting")
+    p.add_argument("--no-pipelining", action="store_true",
+                   help="do not offer PIPELINING (also: MAILREQD_TEST_SMTP_NO_PIPELINING=1)")
     p.add_argument("--pid-file")
     args = p.parse_args(argv)
     if args.smtps_port_file and args.smtps_port is None:
@@ -259,7 +270,9 @@ async def serve(args):
     if args.tls_cert:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls.load_cert_chain(args.tls_cert, args.tls_key)
-    handler = Handler(Spool(args.spool), Control(args.control), advertise_auth=bool(args.auth))
+    pipelining = not (args.no_pipelining or os.environ.get("MAILREQD_TEST_SMTP_NO_PIPELINING") == "1")
+    handler = Handler(Spool(args.spool), Control(args.control), advertise_auth=bool(args.auth),
+                      pipelining=pipelining)
     authenticator = make_authenticator(args.auth) if args.auth else None
 
     def factory(starttls):
