@@ -79,6 +79,9 @@ Result<std::vector<OutboxRow*>> Outbox::Admit(std::vector<OutboxRow>& due,
   // this batch count too: they are not marked sent yet.
   std::map<std::string, int> in_batch;
   std::vector<OutboxRow*> go;
+  // One snapshot for the batch's lookups: each lone query would take the database's
+  // locks again (fcntl) and re-check the WAL; the only writer of "sent" is this thread.
+  ReadSnapshot snapshot(store_);
   for (auto& row : due) {
     int& queued = in_batch[NormalizeAddress(row.recipient)];
     auto today = store_.SentSince(row.recipient, clock_.Now() - 86400);
