@@ -226,15 +226,12 @@ Status SmtpSender::Finish(Transfer& t, CURLcode rc, const std::string& rcpt) {
   long code = 0;
   curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
   const Refusal& refusal = t.refusal;
-  std::string why = refusal.line.empty() ? curl_easy_strerror(rc) : WithoutAddress(refusal.line, rcpt);
   if (!refusal.line.empty()) code = std::strtol(refusal.line.c_str(), nullptr, 10);
-  // Decide on the SMTP code, not the CURLcode (NOTES-libraries.md §2): 5xx is final.
-  if (code >= 500 && code < 600) return Status::Permanent("SMTP refused: " + why);
-  if (code == 0 || code >= 400) t.fresh = true;
-  // No reply at all, or 421 (RFC 5321 §3.8: the service is closing the channel): the
-  // server is down for every mail, not refusing this one.
-  if (code == 0 || code == 421) return Status::Transient(kServerUnavailable + why);
-  return Status::Transient("SMTP: " + why);
+  // A session that failed for now may be in a bad state: its next transfer starts anew.
+  if (code == 0 || (code >= 400 && code < 500)) t.fresh = true;
+  // The same rules as the pipelined way, on the line libcurl kept or on its own error.
+  const std::string line = refusal.line.empty() ? curl_easy_strerror(rc) : refusal.line;
+  return SmtpRefusal(SmtpReply{static_cast<int>(code), line}, rcpt);
 }
 
 }  // namespace mailreqd

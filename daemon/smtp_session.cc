@@ -35,8 +35,8 @@ int CloseSocket(void* sockets, curl_socket_t s) {
 }
 
 std::string FirstWordUpper(const std::string& line) {
-  std::string word = line.substr(
-      4, line.find(' ', 4) == std::string::npos ? std::string::npos : line.find(' ', 4) - 4);
+  const size_t end = line.find(' ', 4);
+  std::string word = line.substr(4, end == std::string::npos ? end : end - 4);
   for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return word;
 }
