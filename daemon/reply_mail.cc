@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -339,31 +340,50 @@ std::string EncodeHeaderWords(const std::string& utf8) {
   return NeedsEncoding(utf8) ? EncodeWords(utf8) : utf8;
 }
 
-std::string NewMessageId(const std::string& domain) {
-  unsigned char bytes[16];
+namespace {
+
+void AppendHex(uint64_t value, int digits, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) {
+    out.push_back(kHex[(value >> shift) & 15]);
+  }
+}
+
+uint64_t RandomBits() {
+  uint64_t bits = 0;
+  auto* bytes = reinterpret_cast<unsigned char*>(&bits);
   size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+  while (got < sizeof bits) {
+    ssize_t n = getrandom(bytes + got, sizeof bits - got, 0);
     if (n > 0) {
       got += static_cast<size_t>(n);
     } else if (n < 0 && errno != EINTR) {
       break;
     }
   }
-  if (got < sizeof bytes) {
+  if (got < sizeof bits) {
     // getrandom never fails on Linux >= 3.17 once seeded; stay unique if it ever does.
-    static uint64_t counter = 0;
-    uint64_t mix[2] = {
-        static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()),
-        (static_cast<uint64_t>(getpid()) << 32) ^ ++counter};
-    std::copy_n(reinterpret_cast<unsigned char*>(mix), sizeof bytes, bytes);
+    static std::atomic<uint64_t> counter{0};
+    bits ^= (static_cast<uint64_t>(getpid()) << 32) ^ ++counter;
   }
-  static constexpr char kHex[] = "0123456789abcdef";
+  return bits;
+}
+
+}  // namespace
+
+// The outbox's UNIQUE index on message_id is written with every reply. Random ids land
+// on a random page of it each, so a chunk's commit rewrote most of that index (and
+// more of it the larger the outbox); ids that start with the time in microseconds
+// append to its last page. The 64 random bits keep ids from two daemons, or two
+// replies in one microsecond, apart.
+std::string NewMessageId(const std::string& domain) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
   std::string id;
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
+  id.reserve(64);
+  AppendHex(static_cast<uint64_t>(micros), 14, id);
+  id.push_back('.');
+  AppendHex(RandomBits(), 16, id);
   return id + "@" + (IsValidDomain(domain) ? domain : "mailreqd.invalid");
 }
 

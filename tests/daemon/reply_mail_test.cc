@@ -544,15 +544,31 @@ TEST_CASE("BuildReplyMail makes CRLF line ends of any body line ends", "[reply_m
   CHECK(msg.substr(msg.find("\r\n\r\n") + 4) == "a\r\nb\r\nc\r\nd\r\n");
 }
 
-TEST_CASE("NewMessageId is 128 random bits at the domain", "[reply_mail]") {
+TEST_CASE("NewMessageId is the time, then 64 random bits, at the domain", "[reply_mail]") {
   std::string a = NewMessageId("shop.example");
   std::string b = NewMessageId("shop.example");
   CHECK(a != b);
-  REQUIRE(a.size() == 32 + 1 + 12);
-  CHECK(a.find_first_not_of("0123456789abcdef") == 32);
-  CHECK(a.substr(32) == "@shop.example");
-  CHECK(NewMessageId("bad domain>").substr(32) == "@mailreqd.invalid");
-  CHECK(NewMessageId("").substr(32) == "@mailreqd.invalid");
+  REQUIRE(a.size() == 14 + 1 + 16 + 1 + 12);
+  CHECK(a.find_first_not_of("0123456789abcdef") == 14);
+  CHECK(a[14] == '.');
+  CHECK(a.find_first_not_of("0123456789abcdef", 15) == 31);
+  CHECK(a.substr(31) == "@shop.example");
+  ReplyHeaders h = BaseHeaders();
+  h.message_id = a;
+  CHECK(ReplyHeadersError(h).ok());
+  CHECK(NewMessageId("bad domain>").substr(31) == "@mailreqd.invalid");
+  CHECK(NewMessageId("").substr(31) == "@mailreqd.invalid");
+}
+
+TEST_CASE("NewMessageId sorts in the order the ids were made", "[reply_mail]") {
+  // Why the time comes first: the outbox index on message_id then grows at its end.
+  std::string previous = NewMessageId("shop.example");
+  for (int i = 0; i < 1000; ++i) {
+    std::string next = NewMessageId("shop.example");
+    CHECK(next.substr(0, 14) >= previous.substr(0, 14));
+    CHECK(next != previous);
+    previous = next;
+  }
 }
 
 TEST_CASE("BuildReplyMail costs microseconds", "[reply_mail][perf]") {
