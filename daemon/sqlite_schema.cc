@@ -118,7 +118,14 @@ constexpr const char* kMigration3 = R"sql(
 CREATE INDEX outbox_recipient_sent ON outbox (recipient COLLATE NOCASE, status, sent_at);
 )sql";
 
-constexpr std::array<const char*, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
+// A data-access request lists the account's earlier requests (RequestsOf, oldest first):
+// without this index each one read the whole requests table, which only grows.
+constexpr const char* kMigration4 = R"sql(
+CREATE INDEX requests_username ON requests (username, arrived);
+)sql";
+
+constexpr std::array<const char*, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                    kMigration4};
 
 Result<int> UserVersion(sqlite3* db) {
   sqlite3_stmt* raw = nullptr;

@@ -53,6 +53,30 @@ TEST_CASE("SqliteStore Open creates the schema in WAL mode", "[sqlite]") {
   }
 }
 
+TEST_CASE("SqliteStore finds an account's requests through an index", "[sqlite]") {
+  // The WHERE and ORDER BY of RequestsOf: a data-access request must not read the whole
+  // (ever growing) requests table, nor sort what it found.
+  TempDir dir;
+  const std::string path = dir.File("plan.db");
+  { auto store = OpenStore(path); }
+  RawDb raw(path);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(raw.get(),
+                             "EXPLAIN QUERY PLAN SELECT * FROM requests WHERE username = ?"
+                             " ORDER BY arrived, id",
+                             -1, &stmt, nullptr) == SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  INFO(plan);
+  CHECK(plan.find("SEARCH requests USING INDEX requests_username (username=?)") !=
+        std::string::npos);
+  CHECK(plan.find("TEMP B-TREE") == std::string::npos);
+}
+
 TEST_CASE("SqliteStore Open again leaves an up-to-date schema alone", "[sqlite]") {
   TempDir dir;
   const std::string path = dir.File("again.db");
