@@ -7,6 +7,7 @@
 
 #include "daemon/sqlite_schema.h"
 #include "daemon/sqlite_statement.h"
+#include "daemon/sqlite_wal_vfs.h"
 
 namespace mailreqd {
 namespace {
@@ -83,7 +84,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+                                 WalGatheringVfs());
   std::unique_ptr<SqliteStore> store(new SqliteStore(raw));  // owns the handle even on error
   if (rc != SQLITE_OK) {
     return Status::Fatal("open database " + path + ": " +
