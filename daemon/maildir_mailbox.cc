@@ -142,7 +142,7 @@ Result<std::map<uint32_t, std::string>> Place(const std::string& root,
       }
       renamed = true;
     }
-    names[p.uid] = p.cur_name;
+    names[p.uid] = "cur/" + p.cur_name;
   }
   // So that after a power cut a message keeps the UID it was listed with.
   Status s = renamed ? SyncDirectory(root + "/cur") : Status::Ok();
@@ -177,7 +177,8 @@ Result<std::optional<RawMessage>> ReadMessage(const std::string& path, uint32_t 
 
 }  // namespace
 
-MaildirMailbox::MaildirMailbox(std::string root) : root_(std::move(root)) {}
+MaildirMailbox::MaildirMailbox(std::string root, bool read_only)
+    : root_(std::move(root)), read_only_(read_only) {}
 
 Status MaildirMailbox::Ready() {
   if (ready_) return Status::Ok();
@@ -225,7 +226,7 @@ Result<std::vector<PendingMessage>> MaildirMailbox::PendingAfter(uint32_t after,
 Result<std::vector<PendingMessage>> MaildirMailbox::TakeIn() {
   auto lock = LockRoot(root_);
   if (!lock.ok()) return lock.status();
-  auto state = LoadMaildirUidList(root_);
+  auto state = LoadMaildirUidList(root_, /*create=*/!read_only_);
   if (!state.ok()) return state.status();
   uids_ = *state;
   std::vector<MaildirFile> files;
@@ -239,15 +240,20 @@ Result<std::vector<PendingMessage>> MaildirMailbox::TakeIn() {
   }
   auto placements = Number(std::move(files), uids_);
   if (!placements.ok()) return placements.status();
-  // UIDs are reserved before any file carries them: a crash in between leaves a gap, never
-  // one UID on two messages.
-  if (uids_.next_uid != state->next_uid) {
-    Status s = SaveMaildirUidList(root_, uids_);
-    if (!s.ok()) return s;
+  if (read_only_) {
+    names_.clear();  // where each file is now: new mail stays in new/
+    for (const auto& p : *placements) names_[p.uid] = p.file.dir + "/" + p.file.name;
+  } else {
+    // UIDs are reserved before any file carries them: a crash in between leaves a gap,
+    // never one UID on two messages.
+    if (uids_.next_uid != state->next_uid) {
+      Status s = SaveMaildirUidList(root_, uids_);
+      if (!s.ok()) return s;
+    }
+    auto names = Place(root_, *placements);
+    if (!names.ok()) return names.status();
+    names_ = std::move(*names);
   }
-  auto names = Place(root_, *placements);
-  if (!names.ok()) return names.status();
-  names_ = std::move(*names);
   std::vector<PendingMessage> out;
   for (const auto& p : *placements) {
     if (names_.count(p.uid)) out.push_back({p.uid, uids_.uidvalidity, p.file.size});
@@ -262,27 +268,27 @@ Status MaildirMailbox::Rescan() {
   if (!files.ok()) return files.status();
   names_.clear();
   for (const auto& f : *files) {
-    if (uint32_t uid = UidOfMaildirName(f.name)) names_.emplace(uid, f.name);
+    if (uint32_t uid = UidOfMaildirName(f.name)) names_.emplace(uid, "cur/" + f.name);
   }
   return Status::Ok();
 }
 
-std::string MaildirMailbox::CurPath(uint32_t uid) const {
+std::string MaildirMailbox::PathOf(uint32_t uid) const {
   auto it = names_.find(uid);
-  return it == names_.end() ? "" : root_ + "/cur/" + it->second;
+  return it == names_.end() ? "" : root_ + "/" + it->second;
 }
 
 Result<std::vector<RawMessage>> MaildirMailbox::Fetch(const std::vector<uint32_t>& uids) {
   std::vector<RawMessage> out;
   bool rescanned = false;
   for (uint32_t uid : uids) {
-    auto raw = ReadMessage(CurPath(uid), uid);
-    if (raw.ok() && !*raw && !rescanned) {
+    auto raw = ReadMessage(PathOf(uid), uid);
+    if (raw.ok() && !*raw && !rescanned && !read_only_) {
       // Renamed by another client changing its flags, or gone: look once more.
       rescanned = true;
       Status s = Rescan();
       if (!s.ok()) return WithContext("maildir", s);
-      raw = ReadMessage(CurPath(uid), uid);
+      raw = ReadMessage(PathOf(uid), uid);
     }
     if (!raw.ok()) return WithContext("maildir", raw.status());
     if (*raw) out.push_back(std::move(**raw));
@@ -292,6 +298,7 @@ Result<std::vector<RawMessage>> MaildirMailbox::Fetch(const std::vector<uint32_t
 
 Status MaildirMailbox::Move(const std::vector<uint32_t>& uids, const std::string& folder) {
   std::string context = "maildir: move to folder \"" + folder + "\"";
+  if (read_only_) return Status::Permanent(context + ": the Maildir is open read-only");
   std::string dir = MaildirFolderDir(folder);
   if (dir.empty()) return Status::Permanent(context + ": not a Maildir++ folder name");
   Status s = EnsureFolder(dir);
@@ -331,8 +338,10 @@ Status MaildirMailbox::MoveInto(const std::vector<uint32_t>& uids, const std::st
 int MaildirMailbox::RenameInto(uint32_t uid, const std::string& to_dir) {
   auto it = names_.find(uid);
   if (it == names_.end()) return ENOENT;
-  std::string from = root_ + "/cur/" + it->second;
-  return ::rename(from.c_str(), (to_dir + it->second).c_str()) == 0 ? 0 : errno;
+  const std::string& relative = it->second;  // "cur/<name>"
+  std::string from = root_ + "/" + relative;
+  std::string to = to_dir + relative.substr(relative.find('/') + 1);
+  return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
 }
 
 Status MaildirMailbox::EnsureFolder(const std::string& dir) {

@@ -7,6 +7,8 @@
 //  - Move() renames files into the Maildir++ folder <root>/.<folder>/cur/, keeping their
 //    names and so their flags, and fsyncs both directories: a moved mail stays moved.
 //  - WaitForMail() watches new/ and cur/ with inotify.
+//  - Read-only (for --dry-run): Pending() numbers new mail in memory only; nothing is
+//    taken into cur/, no UID is reserved, Move() refuses.
 // Errors are transient (retry later) unless stated; they name paths and folders, never
 // message content. Not thread-safe; two processes on one Maildir are safe (Pending() holds
 // an flock(2) on the root while it numbers files).
@@ -26,8 +28,9 @@ namespace mailreqd {
 class MaildirMailbox : public Mailbox {
  public:
   // `root`: the absolute path of the Maildir (holding cur/ new/ tmp/), as given by
-  // MaildirPathOfUrl(). Nothing is touched before the first call.
-  explicit MaildirMailbox(std::string root);
+  // MaildirPathOfUrl(). Nothing is touched before the first call, nor ever when
+  // `read_only`.
+  explicit MaildirMailbox(std::string root, bool read_only = false);
 
   // Messages in cur/ (after taking in new/), by UID; size is the file's size.
   Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) override;
@@ -52,7 +55,7 @@ class MaildirMailbox : public Mailbox {
  private:
   Result<std::vector<PendingMessage>> TakeIn();             // Pending() without its error context
   Status Rescan();                                          // names_ afresh from cur/
-  std::string CurPath(uint32_t uid) const;                  // empty when not known
+  std::string PathOf(uint32_t uid) const;                   // empty when not known
   int RenameInto(uint32_t uid, const std::string& to_dir);  // 0 or the errno
   Status MoveInto(const std::vector<uint32_t>& uids, const std::string& dir);
   Status EnsureFolder(const std::string& dir);
@@ -60,9 +63,11 @@ class MaildirMailbox : public Mailbox {
   Result<bool> ReadEvents();  // true when an event may be new mail
 
   std::string root_;
+  bool read_only_;
   bool ready_ = false;
   MaildirUidList uids_;
-  std::map<uint32_t, std::string> names_;  // uid -> file name in cur/, as last seen
+  // uid -> "cur/<file name>" as last seen ("new/..." too when read-only)
+  std::map<uint32_t, std::string> names_;
   std::set<std::string> known_folders_;    // Maildir++ directories known to exist
   UniqueFd inotify_;
   int new_watch_ = -1;

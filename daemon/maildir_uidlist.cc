@@ -28,12 +28,13 @@ bool ReadNumber(const char*& p, uint32_t& out) {
 
 }  // namespace
 
-Result<MaildirUidList> LoadMaildirUidList(const std::string& root) {
+Result<MaildirUidList> LoadMaildirUidList(const std::string& root, bool create) {
   std::string path = StatePath(root);
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid() && errno == ENOENT) {
     MaildirUidList fresh;
     fresh.uidvalidity = static_cast<uint32_t>(std::time(nullptr));
+    if (!create) return fresh;
     Status s = SaveMaildirUidList(root, fresh);
     if (!s.ok()) return s;
     return fresh;

@@ -17,9 +17,10 @@ struct MaildirUidList {
 };
 
 // Reads the state of the Maildir at `root`, creating it (UIDVALIDITY: the current time)
-// when missing. Transient on I/O errors. Permanent when the file holds anything but two
-// positive numbers: someone edited it, and a human should look before UIDs change meaning.
-Result<MaildirUidList> LoadMaildirUidList(const std::string& root);
+// when missing, unless not `create` (read-only: the fresh state is only returned).
+// Transient on I/O errors. Permanent when the file holds anything but two positive
+// numbers: someone edited it, and a human should look before UIDs change meaning.
+Result<MaildirUidList> LoadMaildirUidList(const std::string& root, bool create = true);
 
 // Replaces the state atomically and durably (written in <root>/tmp/, fsync, rename over,
 // fsync of the root). Transient on error.

@@ -74,10 +74,12 @@ Result<std::string> Secret(const std::string& file) {
   return ReadSecretFile(SecretPath(file));
 }
 
-void OpenMailbox(Engine& e, const std::string& password) {
+// `dry_run`: a Maildir is opened read-only, since even listing takes its new mail into
+// cur/. (IMAP fetches with BODY.PEEK: reading marks nothing there.)
+void OpenMailbox(Engine& e, const std::string& password, bool dry_run) {
   const MailboxConfig& m = e.config.mailbox;
   if (IsMaildirUrl(m.url)) {
-    e.mailbox = std::make_unique<MaildirMailbox>(MaildirPathOfUrl(m.url));
+    e.mailbox = std::make_unique<MaildirMailbox>(MaildirPathOfUrl(m.url), dry_run);
     return;
   }
   ImapEndpoint ep{m.url, m.username, password, m.oauth2_token_file, m.ca_file, m.insecure_skip_verify,
@@ -114,7 +116,7 @@ Result<std::unique_ptr<Engine>> Build(const std::string& path, bool dry_run) {
   if (!store.ok()) return store.status();
   e->store = std::move(*store);
 
-  OpenMailbox(*e, *imap_pw);
+  OpenMailbox(*e, *imap_pw, dry_run);
   const SmtpConfig& s = e->config.smtp;
   SmtpEndpoint sp;
   sp.url = s.url;

@@ -102,6 +102,37 @@ TEST_CASE("MaildirMailbox takes new mail into cur/ and numbers it in order of de
   CHECK(mailbox.commands_sent() == 0);
 }
 
+TEST_CASE("MaildirMailbox read-only (--dry-run) lists and reads mail, changing nothing",
+          "[maildir]") {
+  TempMaildir md;
+  md.Put("cur", "1700000050.M0P9.host,U=7:2,S", "Subject: old\r\n\r\no\r\n", 1700000050);
+  md.Deliver("1700000100.M1P9.host", "Subject: first\r\n\r\na\r\n", 1700000100);
+  md.Deliver("1700000200.M2P9.host", "Subject: second\r\n\r\nb\r\n", 1700000200);
+  const std::set<std::string> cur_before = md.Names("cur"), new_before = md.Names("new");
+  MaildirMailbox mailbox(md.root(), /*read_only=*/true);
+
+  auto pending = PendingOf(mailbox);
+  REQUIRE(pending.size() == 3);
+  // The file numbered before keeps its UID; new mail is numbered above it, in memory.
+  CHECK(UidsOf(pending) == std::vector<uint32_t>{7, 8, 9});
+  auto raws = mailbox.Fetch(UidsOf(pending));
+  REQUIRE(raws.ok());
+  REQUIRE(raws->size() == 3);
+  CHECK((*raws)[0].bytes == "Subject: old\r\n\r\no\r\n");
+  CHECK((*raws)[1].bytes == "Subject: first\r\n\r\na\r\n");
+  CHECK((*raws)[2].bytes == "Subject: second\r\n\r\nb\r\n");
+  CHECK((*raws)[2].arrived == 1700000200);
+
+  Status moved = mailbox.Move({8}, "Processed");
+  CHECK(moved.kind() == ErrorKind::kPermanent);
+  CHECK_THAT(moved.message(), Catch::Contains("read-only"));
+
+  CHECK(md.Names("cur") == cur_before);
+  CHECK(md.Names("new") == new_before);
+  CHECK_FALSE(fs::exists(md.root() + "/mailreqd-uidlist"));
+  CHECK_FALSE(fs::exists(md.root() + "/.Processed"));
+}
+
 TEST_CASE("MaildirMailbox keeps uids and uidvalidity across a restart", "[maildir]") {
   TempMaildir md;
   md.Deliver("a", "A");
