@@ -20,6 +20,7 @@ std::string Usage() {
          "  import-subscriptions FILE.csv --config FILE\n"
          "  show USERNAME --config FILE              print a customer as JSON\n"
          "  requests --config FILE [--since DATE] [--kind K] [--json] [--due]\n"
+         "  handled ID... --config FILE              a human dealt with these review requests\n"
          "  backup FILE --config FILE                consistent copy of the database\n"
          "  --version, --help\n";
 }
@@ -88,6 +89,7 @@ int RunCommand(const Args& args) {
   if (c == "import-subscriptions") return ImportCommand(args, /*customers=*/false);
   if (c == "show") return ShowCommand(args);
   if (c == "requests") return RequestsCommand(args);
+  if (c == "handled") return HandledCommand(args);
   if (c == "backup") return BackupCommand(args);
   std::fprintf(stderr, "mailreqd: unknown command \"%s\"\n\n%s", c.c_str(), Usage().c_str());
   return 64;

@@ -11,6 +11,7 @@ int ClassifyCommand(const Args& args);
 int ImportCommand(const Args& args, bool customers);
 int ShowCommand(const Args& args);
 int RequestsCommand(const Args& args);
+int HandledCommand(const Args& args);
 int BackupCommand(const Args& args);
 
 }  // namespace mailreqd

@@ -1,5 +1,8 @@
-// The operator commands that work on the database: import, show, requests, backup.
+// The operator commands that work on the database: import, show, requests, handled,
+// backup.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -42,6 +45,25 @@ Date Today(const Config& c) {
 int Fail(const Status& s) {
   std::fprintf(stderr, "mailreqd: %s\n", s.message().c_str());
   return 1;
+}
+
+// A request id as `requests` prints it ("#12" or "12"); 0 when it is not one.
+int64_t RequestId(std::string text) {
+  if (!text.empty() && text[0] == '#') text.erase(0, 1);
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return 0;
+  }
+  return std::stoll(text);
+}
+
+// Who marks a request handled, for the audit: the login that ran the command.
+std::string Operator() {
+  for (const char* var : {"SUDO_USER", "USER", "LOGNAME"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) return std::string("operator ") + v;
+  }
+  return "operator";
 }
 
 }  // namespace
@@ -119,11 +141,33 @@ int RequestsCommand(const Args& args) {
     std::time_t t = r.arrived;
     char when[32];
     std::strftime(when, sizeof when, "%Y-%m-%d %H:%MZ", std::gmtime(&t));
-    std::printf("%s  %-16s %-18s %-10s %s%s\n", when, r.kind.c_str(), r.outcome.c_str(),
+    std::printf("#%-6lld %s  %-16s %-18s %-10s %s%s\n", static_cast<long long>(r.id), when,
+                r.kind.c_str(), r.outcome.c_str(),
                 r.due_on ? IsoDate(*r.due_on).c_str() : "-", r.detail.c_str(),
                 r.message_id.empty() ? "" : ("  <" + r.message_id + ">").c_str());
   }
   return 0;
+}
+
+int HandledCommand(const Args& args) {
+  std::vector<int64_t> ids;
+  for (const auto& text : args.positional) ids.push_back(RequestId(text));
+  if (ids.empty() || std::count(ids.begin(), ids.end(), 0) > 0) {
+    std::fprintf(stderr, "mailreqd handled: give the ids of requests (from `requests --due`)\n");
+    return 64;
+  }
+  auto db = Open(args);
+  if (!db) return 78;
+  int rc = 0;
+  for (int64_t id : ids) {
+    Status s = db->store->MarkHandled(id, Operator());
+    if (!s.ok()) {
+      rc = Fail(s);
+      continue;
+    }
+    std::printf("request #%lld handled\n", static_cast<long long>(id));
+  }
+  return rc;
 }
 
 int BackupCommand(const Args& args) {

@@ -92,6 +92,10 @@ class SqliteStore : public Store {
   // without a due date.
   Result<std::vector<RequestRecord>> DueRequests();
   Result<std::vector<AuditEntry>> AuditOf(int64_t request_id);
+  // A human has dealt with request `id` (one that DueRequests lists): its folder becomes
+  // "handled", so that it leaves that list, and the audit says who and when. Permanent
+  // when there is no such request or it is not waiting for a human.
+  Status MarkHandled(int64_t id, const std::string& actor);
 
   // Writes a consistent copy of the database to `path` with SQLite's online backup API,
   // while other connections keep writing. The copy goes to `path`.tmp and is renamed

@@ -1,4 +1,5 @@
-// SqliteStore: what the operator commands write: online backup and CSV import.
+// SqliteStore: what the operator commands write: online backup, CSV import, and a
+// review request marked handled.
 #include <cstdio>
 #include <string>
 
@@ -24,6 +25,13 @@ constexpr const char* kUpsertSubscription =
     " ends_on = CASE WHEN anchor = excluded.anchor THEN ends_on ELSE NULL END,"
     " anchor = excluded.anchor";
 constexpr const char* kUsernames = "SELECT username FROM customers";
+constexpr const char* kFolderOf = "SELECT folder FROM requests WHERE id = ?";
+constexpr const char* kSetFolder = "UPDATE requests SET folder = ? WHERE id = ?";
+constexpr const char* kAuditRequest =
+    "INSERT INTO audit (at, request_id, actor, entity, field, old_value, new_value)"
+    " VALUES (unixepoch(), ?1, ?2, 'request:' || ?1, 'folder', ?3, ?4)";
+constexpr const char* kReview = "review";    // FolderKind(Folder::kReview)
+constexpr const char* kHandled = "handled";
 
 constexpr int kBackupBusyRetries = 200;  // x 50 ms: ten seconds of a locked source
 constexpr int kBackupRetrySleepMs = 50;
@@ -107,6 +115,31 @@ Result<std::unordered_set<std::string>> SqliteStore::Usernames() {
   while (q.Step()) names.insert(q.Text(0));
   if (!q.status().ok()) return q.status();
   return names;
+}
+
+Status SqliteStore::MarkHandled(int64_t id, const std::string& actor) {
+  Transaction tx(db_.get());
+  if (!tx.status().ok()) return tx.status();
+  std::string was;
+  {
+    Query folder = Prepare(kFolderOf);
+    folder.BindInt(id);
+    if (!folder.Step()) {
+      if (!folder.status().ok()) return folder.status();
+      return Status::Permanent("no request " + std::to_string(id));
+    }
+    was = folder.Text(0);
+  }
+  if (was != kReview) {
+    return Status::Permanent("request " + std::to_string(id) +
+                             " is not waiting for a human (folder \"" + was + "\")");
+  }
+  Status s = Prepare(kSetFolder).BindText(kHandled).BindInt(id).Run();
+  if (s.ok()) {
+    s = Prepare(kAuditRequest).BindInt(id).BindText(actor).BindText(was).BindText(kHandled).Run();
+  }
+  if (!s.ok()) return s;
+  return tx.Commit();
 }
 
 }  // namespace mailreqd

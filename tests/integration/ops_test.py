@@ -281,6 +281,31 @@ def test_dry_run(binary, servers, tmp):
           "the log says what would change, be sent and be moved")
 
 
+def test_review_handled(binary, servers, tmp):
+    """The operator's review queue: `requests --due` lists what waits for a human, with the
+    ids that `handled` takes; a handled request leaves the list and the audit says who."""
+    c = Customer(servers, binary, tmp, "review")
+    c.questions(2)
+    rc, out, err = run(binary, "run", "--config", c.config, "--once")
+    check(rc == 0 and c.count("Needs-Review") == 2, f"two questions wait for a human (rc {rc})")
+    rc, out, err = run(binary, "requests", "--config", c.config, "--due")
+    ids = re.findall(r"^#(\d+) ", out, re.M)
+    check(rc == 0 and len(ids) == 2, f"requests --due lists both with their ids: {out!r}")
+    rc, out, err = run(binary, "handled", f"#{ids[0]}", "--config", c.config)
+    check(rc == 0 and f"request #{ids[0]} handled" in out, f"handled #{ids[0]}: {out}{err}")
+    rc, out, err = run(binary, "requests", "--config", c.config, "--due")
+    check(re.findall(r"^#(\d+) ", out, re.M) == ids[1:], f"only the other one is left: {out!r}")
+    rc, out, err = run(binary, "handled", ids[0], "--config", c.config)
+    check(rc == 1 and "not waiting for a human" in err, f"handling it twice is refused: {err}")
+    rc, out, err = run(binary, "handled", "x1", "--config", c.config)
+    check(rc == 64, f"an id that is not a number is a usage error (rc {rc})")
+    with contextlib.closing(sqlite3.connect(c.db)) as db:
+        row = db.execute("SELECT actor, old_value, new_value FROM audit WHERE request_id = ?",
+                         (int(ids[0]),)).fetchone()
+    check(row is not None and row[0].startswith("operator") and row[1:] == ("review", "handled"),
+          f"the audit records the operator's change: {row}")
+
+
 def test_log_formats(binary, servers, tmp):
     c = Customer(servers, binary, tmp, "logs")
     c.unsubscribe("journal")
@@ -407,6 +432,7 @@ def main():
         test_check_config(binary, servers, tmp)
         test_secrets(binary, servers, tmp)
         test_dry_run(binary, servers, tmp)
+        test_review_handled(binary, servers, tmp)
         test_log_formats(binary, servers, tmp)
         test_notify_and_signals(binary, servers, tmp)
         test_sigterm_mid_drain(binary, servers, tmp)

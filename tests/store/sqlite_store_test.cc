@@ -373,4 +373,38 @@ TEST_CASE("SqliteStore lists requests by time and kind, and the ones due", "[sql
   CHECK(due->at(2).key == undated.request.key);
 }
 
+TEST_CASE("SqliteStore marks a review request handled, once, with an audit entry",
+          "[sqlite][operator]") {
+  Seeded db;
+  Change review = SampleChange(1, 1000);
+  review.request.folder = "review";
+  review.request.due_on = Date{2026, 4, 8};
+  Change done = SampleChange(2, 2000);  // processed by the daemon
+  REQUIRE(db.store->CommitBatch({review, done}).ok());
+  auto due = db.store->DueRequests();
+  REQUIRE(due->size() == 1);
+  const int64_t id = due->front().id;
+
+  REQUIRE(db.store->MarkHandled(id, "operator ann").ok());
+  CHECK(db.store->DueRequests()->empty());
+  auto audit = db.store->AuditOf(id);
+  REQUIRE(audit.ok());
+  REQUIRE(audit->size() == 1);
+  CHECK(audit->front().actor == "operator ann");
+  CHECK(audit->front().entity == "request:" + std::to_string(id));
+  CHECK(audit->front().field == "folder");
+  CHECK(audit->front().old_value == "review");
+  CHECK(audit->front().new_value == "handled");
+
+  Status again = db.store->MarkHandled(id, "operator ann");
+  CHECK(again.kind() == ErrorKind::kPermanent);
+  CHECK_THAT(again.message(), Catch::Contains("not waiting for a human"));
+  const int64_t processed = db.store->FindRequest(done.request.key)->value().id;
+  CHECK(db.store->MarkHandled(processed, "operator ann").kind() == ErrorKind::kPermanent);
+  Status missing = db.store->MarkHandled(id + 100, "operator ann");
+  CHECK(missing.kind() == ErrorKind::kPermanent);
+  CHECK_THAT(missing.message(), Catch::Contains("no request"));
+  CHECK(db.Count("audit") == 1);
+}
+
 }  // namespace mailreqd
