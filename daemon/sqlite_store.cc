@@ -122,8 +122,8 @@ Status SqliteStore::Configure(int busy_timeout_ms) {
   if (!s.ok()) return s;
   // A checkpoint copies every page the WAL holds into the database. At SQLite's default
   // (every 1,000 pages) a drain checkpointed every few commits and copied the same hot
-  // index pages again each time; at 20,000 pages (80 MB of WAL at most) a drain of
-  // 10,000 mails checkpoints about three times. The WAL file is cut back to 8 MB after.
+  // index pages again each time; at 20,000 pages (about 80 MB of WAL) a drain of 10,000
+  // mails checkpoints about three times. The WAL file is cut back to 8 MB after one.
   s = SqliteExec(db, "PRAGMA wal_autocheckpoint = 20000");
   if (!s.ok()) return s;
   return SqliteExec(db, "PRAGMA journal_size_limit = 8388608");
