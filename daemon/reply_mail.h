@@ -53,7 +53,8 @@ std::string BuildReplyMail(const ReplyHeaders& h, const std::string& body_utf8);
 // the field, never its value (it may be personal data).
 Status ReplyHeadersError(const ReplyHeaders& h);
 
-// "<random 128 bits in hex>@<domain>" without <>, for a new reply. The bits come from
+// "<microseconds since the epoch, 14 hex digits>.<64 random bits in hex>@<domain>"
+// without <>, for a new reply: ids made later sort later. The bits come from
 // getrandom(2). An invalid `domain` is replaced by "mailreqd.invalid".
 std::string NewMessageId(const std::string& domain);
 
