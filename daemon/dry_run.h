@@ -2,6 +2,9 @@
 // database while changing nothing. Reads pass through; writes are logged and dropped.
 #pragma once
 
+#include <set>
+#include <utility>
+
 #include "daemon/ports.h"
 #include "daemon/store.h"
 
@@ -49,12 +52,13 @@ class DryRunStore : public Store {
   Store& real_;
 };
 
+// Moves nothing, but remembers what it was asked to move and leaves it out of later
+// listings: a dry run that keeps running (without --once) tells once what it would do
+// with a mail, not again at every look at the mailbox.
 class DryRunMailbox : public Mailbox {
  public:
   explicit DryRunMailbox(Mailbox& real) : real_(real) {}
-  Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) override {
-    return real_.PendingAfter(after, limit);
-  }
+  Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) override;
   Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override {
     return real_.Fetch(uids);
   }
@@ -65,6 +69,8 @@ class DryRunMailbox : public Mailbox {
 
  private:
   Mailbox& real_;
+  uint32_t uidvalidity_ = 0;  // of the last listing: the UIDs Move() gets are from it
+  std::set<std::pair<uint32_t, uint32_t>> moved_;  // (uidvalidity, uid) told already
 };
 
 }  // namespace mailreqd

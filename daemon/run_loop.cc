@@ -183,7 +183,7 @@ int RunOnce(Engine& e, bool dry_run) {
     }
     messages += drained->messages;
     if (drained->messages == 0) break;  // nothing arrived while we worked
-    if (dry_run) break;  // nothing moved, so another round would see the same mail again
+    if (dry_run) break;  // one look is what was asked; a mail left by an error would repeat
   }
   // For scripts/bench.sh: IMAP commands per message is one of its figures.
   Log(LogLevel::kInfo, "drain-done", {{"messages", std::to_string(messages)},
