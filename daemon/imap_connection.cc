@@ -92,11 +92,12 @@ Status ImapConnection::Connect() {
   }
   curl_easy_setopt(handle_, CURLOPT_CONNECTTIMEOUT, static_cast<long>(endpoint_.timeout_s));
   curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
+  error_.AttachTo(handle_);
   CURLcode rc = curl_easy_perform(handle_);
   if (rc != CURLE_OK) {
     Status s = rc == CURLE_LOGIN_DENIED
-                   ? Status::Transient(std::string("IMAP login refused: ") + curl_easy_strerror(rc))
-                   : Status::Transient(std::string("IMAP connect: ") + curl_easy_strerror(rc));
+                   ? Status::Transient("IMAP login refused: " + error_.Describe(rc))
+                   : Status::Transient("IMAP connect: " + error_.Describe(rc));
     Close();
     return s;
   }

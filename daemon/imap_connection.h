@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/curl_error.h"
 #include "daemon/status.h"
 
 namespace mailreqd {
@@ -88,6 +89,7 @@ class ImapConnection {
 
   ImapEndpoint endpoint_;
   CURL* handle_ = nullptr;
+  CurlErrorText error_;  // what libcurl said about a failed connect
   std::string buffer_;
   size_t pos_ = 0;
   uint64_t tag_ = 0;

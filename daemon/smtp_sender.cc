@@ -66,6 +66,7 @@ struct SmtpSender::Transfer {
   size_t index = 0;
   bool active = false;  // added to the multi handle, not finished
   bool fresh = false;  // the last transfer failed: do not reuse its connection
+  CurlErrorText error;  // what libcurl said about the last transfer's failure
   ~Transfer() {
     if (easy) curl_easy_cleanup(easy);
   }
@@ -205,6 +206,7 @@ bool SmtpSender::Start(Transfer& t, const std::string& from_addr, const Envelope
   t.index = index;
   t.src = Source{mail.raw};
   t.refusal = Refusal{};
+  t.error.AttachTo(h);
   t.rcpts.reset(curl_slist_append(nullptr, ("<" + *mail.rcpt + ">").c_str()));
   curl_easy_setopt(h, CURLOPT_MAIL_FROM, ("<" + from_addr + ">").c_str());
   curl_easy_setopt(h, CURLOPT_MAIL_RCPT, t.rcpts.get());
@@ -230,7 +232,7 @@ Status SmtpSender::Finish(Transfer& t, CURLcode rc, const std::string& rcpt) {
   // A session that failed for now may be in a bad state: its next transfer starts anew.
   if (code == 0 || (code >= 400 && code < 500)) t.fresh = true;
   // The same rules as the pipelined way, on the line libcurl kept or on its own error.
-  const std::string line = refusal.line.empty() ? curl_easy_strerror(rc) : refusal.line;
+  const std::string line = refusal.line.empty() ? t.error.Describe(rc) : refusal.line;
   return SmtpRefusal(SmtpReply{static_cast<int>(code), line}, rcpt);
 }
 

@@ -89,10 +89,11 @@ Status SmtpSession::Open() {
   curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(handle_, CURLOPT_HEADERDATA, this);
   ehlo_.clear();
+  error_.AttachTo(handle_);
   const CURLcode rc = curl_easy_perform(handle_);
   if (rc == CURLE_OK) return Status::Ok();
   Close(true);
-  return Status::Transient(std::string(kServerUnavailable) + curl_easy_strerror(rc));
+  return Status::Transient(std::string(kServerUnavailable) + error_.Describe(rc));
 }
 
 void SmtpSession::Close(bool cut) {

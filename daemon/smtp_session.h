@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/curl_error.h"
 #include "daemon/status.h"
 
 namespace mailreqd {
@@ -86,6 +87,7 @@ class SmtpSession {
   SmtpStopGrace* grace_;
   SmtpSockets* sockets_;
   CURL* handle_ = nullptr;
+  CurlErrorText error_;  // what libcurl said about a failed connect
   std::vector<std::string> ehlo_;  // keywords of the EHLO reply being read or last read
 };
 

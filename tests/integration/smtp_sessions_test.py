@@ -2,8 +2,10 @@
 SMTP server: STARTTLS required with AUTH required, pipelined (PIPELINING offered) and
 not (libcurl's own transfers), and SMTPS with AUTH, pipelined. Each time three
 unsubscribes get their three replies, every one received over TLS and authenticated,
-and the daemon's log says which way it sent."""
+and the daemon's log says which way it sent. Then, with a CA that did not sign the
+server's certificate, nothing is sent and the log says what libcurl found wrong."""
 import os
+import subprocess
 import tempfile
 
 from engine_common import check, finish
@@ -31,7 +33,8 @@ def write(path, text):
     return path
 
 
-def one_case(servers, binary, tmp, name, smtp_options, smtps, pipelining):
+def one_case(servers, binary, tmp, name, smtp_options, smtps, pipelining, ca_file=None):
+    """Returns the run's exit status and log; checks the replies unless ca_file is given."""
     smtp = servers.new_smtp_server("--auth", "bot:secret", "--auth-required", *smtp_options)
     user, password_file = servers.new_mailbox_user()
     pw = write(os.path.join(tmp, f"{name}-smtp-password"), "secret\n")
@@ -39,7 +42,8 @@ def one_case(servers, binary, tmp, name, smtp_options, smtps, pipelining):
     config = servers.write_config(
         os.path.join(tmp, f"{name}.yaml"), user=user, password_file=password_file, smtp=smtp,
         smtp_tls=smtps, database=os.path.join(tmp, f"{name}.db"),
-        smtp_options={"username": "bot", "password_file": pw, "require_tls": True})
+        smtp_options={"username": "bot", "password_file": pw, "require_tls": True,
+                      **({"ca_file": ca_file} if ca_file else {})})
     users = [f"{name}{n}{user}".replace("-", "") for n in range(N)]
     addrs = [f"c{n}-{user}@example.com" for n in range(N)]
     customers = CUSTOMERS_HEADER + "".join(f"{u},{a},Customer,,,,false\n" for u, a in zip(users, addrs))
@@ -52,7 +56,13 @@ def one_case(servers, binary, tmp, name, smtp_options, smtps, pipelining):
         mail = UNSUBSCRIBE.format(n=n, addr=addrs[n], user=users[n], mid=f"{name}-{n}-{user}@example.com")
         servers.append(user, "INBOX", mail.replace("\n", "\r\n").encode())
 
-    rc, out, err = run_mailreqd(binary, "run", "--config", config, "--once", timeout=60)
+    # With a wrong CA, --once retries SMTP for a minute before it exits 75 (what
+    # engine_faults_test checks for a server that is down); ten seconds show the error.
+    rc, out, err = run_mailreqd(binary, "run", "--config", config, "--once",
+                                timeout=10 if ca_file else 60)
+    if ca_file:
+        check(not smtp.index(), f"({name}) nothing reached the server")
+        return rc, err
     check(rc == 0, f"({name}) run --once exits 0 (got {rc}); log ends: {err.strip()[-300:]}")
     index = smtp.index()
     got = sorted(r for e in index for r in e["rcpt_tos"])
@@ -62,6 +72,16 @@ def one_case(servers, binary, tmp, name, smtp_options, smtps, pipelining):
     way = "yes" if pipelining else "no"
     check(f"smtp-connected pipelining={way}" in err or f'"pipelining":"{way}"' in err,
           f"({name}) the daemon says it sent with pipelining={way}")
+    return rc, err
+
+
+def wrong_ca(tmp):
+    """A CA of its own, which signed nothing the test servers present."""
+    path = os.path.join(tmp, "wrong-ca.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=Not The Test CA", "-keyout", os.path.join(tmp, "wrong-ca.key"),
+                    "-out", path], check=True, capture_output=True)
+    return path
 
 
 def main():
@@ -71,6 +91,12 @@ def main():
         one_case(servers, binary, tmp, "starttlsplain", ["--require-tls", "--no-pipelining"],
                  smtps=False, pipelining=False)
         one_case(servers, binary, tmp, "smtps", [], smtps=True, pipelining=True)
+        rc, err = one_case(servers, binary, tmp, "wrongca", ["--require-tls"], smtps=False,
+                           pipelining=True, ca_file=wrong_ca(tmp))
+        # libcurl's own words (CURLOPT_ERRORBUFFER), not only its error code's text ("SSL
+        # peer certificate or SSH remote key was not OK"): the operator sees what to fix.
+        check("SSL certificate problem" in err,
+              f"(wrongca) the log says what is wrong with the certificate: {err.strip()[-400:]}")
     finish()
 
 
