@@ -30,10 +30,12 @@ constexpr const char* kCustomersByEmail =
 constexpr const char* kSubscriptions =
     "SELECT id, username, service, period, anchor, status, ends_on FROM subscriptions"
     " WHERE username = ? ORDER BY service";
+// The ids are chosen from the index alone: sorting whole rows, as "ORDER BY id LIMIT n"
+// over outbox_due would, reads every due reply's text to keep n of them.
 constexpr const char* kDueReplies =
     "SELECT id, request_id, message_id, recipient, raw, status, attempts, next_attempt_at,"
-    " last_error, sent_at FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-    " ORDER BY id LIMIT ?";
+    " last_error, sent_at FROM outbox WHERE id IN (SELECT id FROM outbox"
+    " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?) ORDER BY id";
 constexpr const char* kMarkReply =
     "UPDATE outbox SET status = ?1, attempts = ?2, next_attempt_at = ?3, last_error = ?4,"
     " sent_at = coalesce(?5, CASE WHEN ?1 = 'sent' THEN coalesce(sent_at, unixepoch()) END)"
