@@ -2,9 +2,10 @@
 // Independent of the mailbox (an SMTP outage never stops requests being recorded), so
 // it can run on its own thread with its own Store connection.
 //
-// Exactly once, as far as SMTP allows: a reply is marked sent in its own small
-// transaction as soon as the server accepted it. A crash can only re-send the replies
-// in flight at that moment (at most smtp.connections), with the same Message-IDs.
+// Exactly once, as far as SMTP allows: a reply is marked sent as soon as the server
+// accepted it (in the store's journal: sqlite_store.h), before the sender sends more. A
+// crash can only re-send the replies in flight at that moment (at most
+// smtp.connections), with the same Message-IDs.
 #pragma once
 
 #include <vector>

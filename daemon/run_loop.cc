@@ -139,6 +139,7 @@ Result<std::unique_ptr<Engine>> Build(const std::string& path, bool dry_run) {
   auto send_store = SqliteStore::Open(e->config.database);
   if (!send_store.ok()) return send_store.status();
   e->send_store = std::move(*send_store);
+  if (!dry_run) e->send_store->JournalSentMarks();
   e->outbox = std::make_unique<Outbox>(*e->send_store, *e->sender, e->clock, e->config);
   SetLogFormat(e->config.log_format);  // only once the whole config is accepted
   return e;

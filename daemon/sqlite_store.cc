@@ -1,5 +1,6 @@
 // SqliteStore: opening, the statement cache, and writing Changes. Reads are in
-// sqlite_store_reads.cc, backup and import in sqlite_store_admin.cc.
+// sqlite_store_reads.cc, the outbox's marks in sqlite_store_marks.cc, backup and import
+// in sqlite_store_admin.cc.
 #include "daemon/sqlite_store.h"
 
 #include <mutex>
@@ -76,7 +77,10 @@ void SqliteStore::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); 
 void SqliteStore::Finalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 
 SqliteStore::SqliteStore(sqlite3* db) : db_(db) {}
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  // Best effort: what is not folded stays in the journal for the next holder.
+  if (journal_) FoldSentMarks();
+}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        int busy_timeout_ms) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "daemon/store.h"
+#include "daemon/store_sent_journal.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -54,14 +56,26 @@ class SqliteStore : public Store {
   Status Commit(const Change& change) override;  // CommitBatch({change})
   Result<std::vector<OutboxRow>> DueReplies(int64_t now, int limit) override;
   // Writes status, attempts, next_attempt_at, last_error and sent_at (now, if the row
-  // is "sent" and sent_at is unset). Permanent if no row has row.id.
+  // is "sent" and sent_at is unset). Permanent if no row has row.id. With
+  // JournalSentMarks, rows all sent go to the journal instead (see below).
   Status MarkReplies(const std::vector<OutboxRow>& rows) override;
+  // Counts what the journal holds too.
   Result<int> SentSince(const std::string& recipient, int64_t since) override;
   Result<int> Attempts(const std::string& key) override;
   Status AddAttempt(const std::vector<std::string>& keys) override;
   Status ClearAttempts(const std::vector<std::string>& keys) override;
   Status BeginRead() override;  // BEGIN (deferred): the snapshot starts at the first read
   void EndRead() override;
+
+  // --- The sending connection's journal (store_sent_journal.h) ---
+  // From now on, replies marked sent go to "<database>-sent" with one write(2), and are
+  // folded into the outbox table before DueReplies reads it, every 1,000 marks,
+  // and when this object is destroyed. The first use folds what a crashed holder left.
+  // Only one connection has the journal at a time; others write their marks directly.
+  void JournalSentMarks();
+  // Writes the journaled marks into the outbox table (synchronous=NORMAL) and empties
+  // the journal. Transient when the database is busy: the journal keeps them.
+  Status FoldSentMarks();
 
   // --- Group commit ---
   // All Changes in one transaction, all or nothing. On failure nothing is written and
@@ -118,9 +132,22 @@ class SqliteStore : public Store {
     void operator()(sqlite3_stmt* stmt) const;
   };
 
+  // A mark in the journal, with what SentSince needs of its row.
+  struct JournaledMark {
+    SentMark mark;
+    std::string recipient;  // empty for marks a crashed holder left
+  };
+
   explicit SqliteStore(sqlite3* db);
   Status Configure(int busy_timeout_ms);
   Status WriteMarks(const std::vector<OutboxRow>& rows, std::vector<int64_t>& missing);
+  // Runs `write` under synchronous=NORMAL (see sqlite_store_marks.cc).
+  Status WithoutFsync(const std::function<Status()>& write);
+  // Appends `rows` (all sent) to the journal; false when that failed.
+  bool Journal(const std::vector<OutboxRow>& rows);
+  // Opens the journal when asked for and free; folds what it holds.
+  Status TakeJournal();
+  int JournaledSince(const std::string& recipient, int64_t since) const;
   // The cached statement for `sql` (a string constant: the cache is keyed by address).
   // Two Queries of the same `sql` must not be alive at once.
   Query Prepare(const char* sql);
@@ -136,6 +163,9 @@ class SqliteStore : public Store {
 
   std::unique_ptr<sqlite3, Closer> db_;  // declared first: destroyed after statements_
   std::unordered_map<const char*, std::unique_ptr<sqlite3_stmt, Finalizer>> statements_;
+  std::string journal_path_;  // empty: marks go to the table
+  std::optional<SentJournal> journal_;
+  std::vector<JournaledMark> journaled_;  // appended, not yet folded
 };
 
 }  // namespace mailreqd

@@ -35,7 +35,7 @@ Result<int> SqliteStore::SentSince(const std::string& recipient, int64_t since) 
   if (!recipient.empty()) q.BindText(recipient);
   int count = q.Step() ? static_cast<int>(q.Int(0)) : 0;
   if (!q.status().ok()) return q.status();
-  return count;
+  return count + JournaledSince(recipient, since);
 }
 
 Status SqliteStore::AddAttempt(const std::vector<std::string>& keys) {

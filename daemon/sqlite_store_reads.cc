@@ -36,10 +36,6 @@ constexpr const char* kDueReplies =
     "SELECT id, request_id, message_id, recipient, raw, status, attempts, next_attempt_at,"
     " last_error, sent_at FROM outbox WHERE id IN (SELECT id FROM outbox"
     " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?) ORDER BY id";
-constexpr const char* kMarkReply =
-    "UPDATE outbox SET status = ?1, attempts = ?2, next_attempt_at = ?3, last_error = ?4,"
-    " sent_at = coalesce(?5, CASE WHEN ?1 = 'sent' THEN coalesce(sent_at, unixepoch()) END)"
-    " WHERE id = ?6";
 constexpr const char* kAuditOf =
     "SELECT actor, entity, field, old_value, new_value FROM audit WHERE request_id = ?"
     " ORDER BY id";
@@ -170,39 +166,12 @@ Result<std::vector<Subscription>> SqliteStore::Subscriptions(const std::string& 
 }
 
 Result<std::vector<OutboxRow>> SqliteStore::DueReplies(int64_t now, int limit) {
+  // Replies marked sent in the journal are still "pending" in the table until folded.
+  Status folded = FoldSentMarks();
+  if (!folded.ok()) return folded;
   Query q = Prepare(kDueReplies);
   q.BindInt(now).BindInt(limit);
   return AllRows<OutboxRow>(q, ReadReply);
-}
-
-Status SqliteStore::MarkReplies(const std::vector<OutboxRow>& rows) {
-  if (rows.empty()) return Status::Ok();
-  // Marking replies sent need not survive a power cut, only a crash (which WAL with
-  // synchronous=NORMAL does): losing the marks re-sends those replies with the same
-  // Message-IDs, which receivers deduplicate. It saves an fsync per batch.
-  Status s = SqliteExec(db_.get(), "PRAGMA synchronous = NORMAL");
-  if (!s.ok()) return s;
-  std::vector<int64_t> missing;
-  s = WriteMarks(rows, missing);
-  Status full = SqliteExec(db_.get(), "PRAGMA synchronous = FULL");
-  if (!s.ok()) return s;
-  if (!full.ok()) return full;
-  if (!missing.empty()) return Status::Permanent("no outbox row " + std::to_string(missing[0]));
-  return Status::Ok();
-}
-
-Status SqliteStore::WriteMarks(const std::vector<OutboxRow>& rows, std::vector<int64_t>& missing) {
-  Transaction tx(db_.get());
-  if (!tx.status().ok()) return tx.status();
-  for (const auto& row : rows) {
-    Query q = Prepare(kMarkReply);
-    q.BindText(row.status).BindInt(row.attempts).BindInt(row.next_attempt_at);
-    q.BindText(row.last_error).BindOptInt(row.sent_at).BindInt(row.id);
-    Status s = q.Run();
-    if (!s.ok()) return s;
-    if (q.Changes() == 0) missing.push_back(row.id);
-  }
-  return tx.Commit();
 }
 
 Result<std::vector<RequestRecord>> SqliteStore::Requests(std::optional<int64_t> since,

@@ -1,0 +1,129 @@
+// SqliteStore: what became of each reply (MarkReplies), and the journal of replies the
+// server accepted that the sending connection keeps (store_sent_journal.h).
+#include <strings.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "daemon/sqlite_statement.h"
+#include "daemon/sqlite_store.h"
+
+namespace mailreqd {
+namespace {
+
+constexpr const char* kMarkReply =
+    "UPDATE outbox SET status = ?1, attempts = ?2, next_attempt_at = ?3, last_error = ?4,"
+    " sent_at = coalesce(?5, CASE WHEN ?1 = 'sent' THEN coalesce(sent_at, unixepoch()) END)"
+    " WHERE id = ?6";
+constexpr const char* kMarkSent =
+    "UPDATE outbox SET status = 'sent', attempts = ?, last_error = '', sent_at = ? WHERE id = ?";
+
+// Marks held in the journal before they are folded even without a read of the outbox:
+// a bound on the memory they take and on the work a fold does at once.
+constexpr size_t kMaxJournaled = 1000;
+
+bool AllSent(const std::vector<OutboxRow>& rows) {
+  return std::all_of(rows.begin(), rows.end(),
+                     [](const OutboxRow& r) { return r.status == "sent" && r.sent_at; });
+}
+
+}  // namespace
+
+void SqliteStore::JournalSentMarks() {
+  journal_path_ = std::string(sqlite3_db_filename(db_.get(), "main")) + "-sent";
+}
+
+Status SqliteStore::MarkReplies(const std::vector<OutboxRow>& rows) {
+  if (rows.empty()) return Status::Ok();
+  Status s = TakeJournal();
+  if (!s.ok()) return s;
+  if (journal_ && AllSent(rows) && Journal(rows)) {
+    return journaled_.size() >= kMaxJournaled ? FoldSentMarks() : Status::Ok();
+  }
+  s = FoldSentMarks();  // the earlier marks first
+  if (!s.ok()) return s;
+  std::vector<int64_t> missing;
+  s = WithoutFsync([&] { return WriteMarks(rows, missing); });
+  if (!s.ok()) return s;
+  if (!missing.empty()) return Status::Permanent("no outbox row " + std::to_string(missing[0]));
+  return Status::Ok();
+}
+
+bool SqliteStore::Journal(const std::vector<OutboxRow>& rows) {
+  std::vector<SentMark> lines;
+  for (const OutboxRow& r : rows) lines.push_back({r.id, r.attempts, *r.sent_at});
+  // When the disk refuses the journal, the database may still take the marks.
+  if (!journal_->Append(lines).ok()) return false;
+  for (size_t i = 0; i < rows.size(); ++i) journaled_.push_back({lines[i], rows[i].recipient});
+  return true;
+}
+
+Status SqliteStore::WriteMarks(const std::vector<OutboxRow>& rows, std::vector<int64_t>& missing) {
+  Transaction tx(db_.get());
+  if (!tx.status().ok()) return tx.status();
+  for (const auto& row : rows) {
+    Query q = Prepare(kMarkReply);
+    q.BindText(row.status).BindInt(row.attempts).BindInt(row.next_attempt_at);
+    q.BindText(row.last_error).BindOptInt(row.sent_at).BindInt(row.id);
+    Status s = q.Run();
+    if (!s.ok()) return s;
+    if (q.Changes() == 0) missing.push_back(row.id);
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::WithoutFsync(const std::function<Status()>& write) {
+  // Marking replies sent need not survive a power cut, only a crash (which WAL with
+  // synchronous=NORMAL does): losing the marks re-sends those replies with the same
+  // Message-IDs, which receivers deduplicate. It saves an fsync per batch.
+  Status s = SqliteExec(db_.get(), "PRAGMA synchronous = NORMAL");
+  if (!s.ok()) return s;
+  s = write();
+  Status full = SqliteExec(db_.get(), "PRAGMA synchronous = FULL");
+  return s.ok() ? full : s;
+}
+
+Status SqliteStore::TakeJournal() {
+  if (journal_ || journal_path_.empty()) return Status::Ok();
+  auto opened = SentJournal::TryOpen(journal_path_);
+  if (!opened.ok()) return opened.status();
+  if (!*opened) return Status::Ok();  // another connection sends: marks go to the table
+  auto left = (*opened)->ReadAll();   // what the last holder did not fold (it died)
+  if (!left.ok()) return left.status();
+  journal_ = std::move(*opened);
+  for (const SentMark& m : *left) journaled_.push_back({m, ""});
+  return FoldSentMarks();
+}
+
+Status SqliteStore::FoldSentMarks() {
+  Status s = TakeJournal();
+  if (!s.ok() || journaled_.empty()) return s;
+  s = WithoutFsync([&] {
+    Transaction tx(db_.get());
+    if (!tx.status().ok()) return tx.status();
+    for (const JournaledMark& m : journaled_) {
+      // A row gone since (none are deleted today) has nothing left to mark.
+      Status run = Prepare(kMarkSent)
+                       .BindInt(m.mark.attempts)
+                       .BindInt(m.mark.sent_at)
+                       .BindInt(m.mark.id)
+                       .Run();
+      if (!run.ok()) return run;
+    }
+    return tx.Commit();
+  });
+  if (!s.ok()) return s;  // the journal keeps them: a later fold, or the next holder
+  journaled_.clear();
+  // A crash before this folds the same marks again, which changes nothing.
+  return journal_->Clear();
+}
+
+int SqliteStore::JournaledSince(const std::string& recipient, int64_t since) const {
+  return static_cast<int>(
+      std::count_if(journaled_.begin(), journaled_.end(), [&](const JournaledMark& m) {
+        return m.mark.sent_at >= since &&
+               (recipient.empty() || strcasecmp(m.recipient.c_str(), recipient.c_str()) == 0);
+      }));
+}
+
+}  // namespace mailreqd
