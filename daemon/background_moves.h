@@ -10,9 +10,14 @@
 //    is already dealt with.
 //  - A move whose session sees another UIDVALIDITY than the reader's is refused: its UIDs
 //    would name other mail.
+//  - Moves wait to be merged, up to kMoveBatch mails or kMoveDelay, until the reader lists
+//    the inbox again or waits for mail: Dovecot syncs the whole folder for each MOVE (in a
+//    Maildir it hashes every file name), and a drain's 500-mail moves cost its moving
+//    process about twice what serving the mail did.
 // Fetch() and WaitForMail() are the reader's. Not thread-safe itself: one caller.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -22,6 +27,17 @@
 #include "daemon/imap_mailbox.h"
 
 namespace mailreqd {
+
+// Mail to move to one folder, named by UIDs valid under one UIDVALIDITY.
+struct MoveJob {
+  std::vector<uint32_t> uids;
+  std::string folder;
+  uint32_t uidvalidity = 0;
+};
+
+// One job per (folder, UIDVALIDITY) of `jobs`, in the order each first appears, with the
+// UIDs of all of them. Each UID is moved once, so the order across folders is free.
+std::vector<MoveJob> MergeMoveJobs(const std::deque<MoveJob>& jobs);
 
 class BackgroundMoves : public Mailbox {
  public:
@@ -40,20 +56,25 @@ class BackgroundMoves : public Mailbox {
   uint64_t commands_sent() const;  // both sessions
 
  private:
-  struct Job {
-    std::vector<uint32_t> uids;
-    std::string folder;
-    uint32_t uidvalidity = 0;
-  };
+  static constexpr size_t kMoveBatch = 2000;
+  static constexpr std::chrono::milliseconds kMoveDelay{1000};
+
   void Work();
-  Status Run(const Job& job);
+  // Holding mu_: the queued moves go now, not merged with later ones.
+  void Hurry();
+  // Waits, holding `lock`, until the queued moves are due (see the top of this file).
+  void AwaitDue(std::unique_lock<std::mutex>& lock);
+  Status Run(const MoveJob& job);
 
   std::unique_ptr<ImapMailbox> reader_;
   std::unique_ptr<ImapMailbox> mover_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Job> jobs_;
-  bool busy_ = false;  // a job is being run
+  std::deque<MoveJob> jobs_;
+  size_t queued_uids_ = 0;
+  std::chrono::steady_clock::time_point first_queued_;
+  bool hurry_ = false;  // the reader waits or idles: move what is queued now
+  bool busy_ = false;   // jobs are being run
   bool stopping_ = false;
   Status error_ = Status::Ok();
   std::thread thread_;
