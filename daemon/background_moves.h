@@ -6,8 +6,8 @@
 // a recorded mail still in the inbox is only moved again.
 //  - Move() queues and returns at once, with the error of an earlier background move if
 //    there was one (the drain then stops and retries, as after any mailbox error).
-//  - Pending() waits for the moves in flight first, so a listing never shows mail that
-//    is already dealt with.
+//  - Pending() (a listing from UID 0) waits for the moves in flight first, so that it
+//    never shows mail that is already dealt with; later windows of a drain need not.
 //  - A move whose session sees another UIDVALIDITY than the reader's is refused: its UIDs
 //    would name other mail.
 //  - Moves wait to be merged, up to kMoveBatch mails or kMoveDelay, until the reader lists
@@ -56,7 +56,7 @@ class BackgroundMoves : public Mailbox {
   uint64_t commands_sent() const;  // both sessions
 
  private:
-  static constexpr size_t kMoveBatch = 2000;
+  static constexpr size_t kMoveBatch = 1000;
   static constexpr std::chrono::milliseconds kMoveDelay{1000};
 
   void Work();
