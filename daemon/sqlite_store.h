@@ -69,9 +69,10 @@ class SqliteStore : public Store {
 
   // --- The sending connection's journal (store_sent_journal.h) ---
   // From now on, replies marked sent go to "<database>-sent" with one write(2), and are
-  // folded into the outbox table before DueReplies reads it, every 1,000 marks,
-  // and when this object is destroyed. The first use folds what a crashed holder left.
-  // Only one connection has the journal at a time; others write their marks directly.
+  // folded into the outbox table every 1,000 marks, when DueReplies finds nothing left
+  // to send, and when this object is destroyed; DueReplies leaves them out meanwhile.
+  // The first use folds what a crashed holder left. Only one connection has the journal
+  // at a time; others write their marks directly.
   void JournalSentMarks();
   // Writes the journaled marks into the outbox table (synchronous=NORMAL) and empties
   // the journal. Transient when the database is busy: the journal keeps them.
@@ -148,6 +149,8 @@ class SqliteStore : public Store {
   // Opens the journal when asked for and free; folds what it holds.
   Status TakeJournal();
   int JournaledSince(const std::string& recipient, int64_t since) const;
+  // The first `limit` of `rows` that the journal does not hold.
+  std::vector<OutboxRow> NotJournaled(std::vector<OutboxRow> rows, int limit) const;
   // The cached statement for `sql` (a string constant: the cache is keyed by address).
   // Two Queries of the same `sql` must not be alive at once.
   Query Prepare(const char* sql);

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <unordered_set>
 #include <utility>
 
 #include "daemon/sqlite_statement.h"
@@ -116,6 +117,14 @@ Status SqliteStore::FoldSentMarks() {
   journaled_.clear();
   // A crash before this folds the same marks again, which changes nothing.
   return journal_->Clear();
+}
+
+std::vector<OutboxRow> SqliteStore::NotJournaled(std::vector<OutboxRow> rows, int limit) const {
+  std::unordered_set<int64_t> sent;
+  for (const JournaledMark& m : journaled_) sent.insert(m.mark.id);
+  std::erase_if(rows, [&](const OutboxRow& r) { return sent.count(r.id) > 0; });
+  if (rows.size() > static_cast<size_t>(limit)) rows.resize(static_cast<size_t>(limit));
+  return rows;
 }
 
 int SqliteStore::JournaledSince(const std::string& recipient, int64_t since) const {

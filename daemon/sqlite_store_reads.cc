@@ -166,12 +166,23 @@ Result<std::vector<Subscription>> SqliteStore::Subscriptions(const std::string& 
 }
 
 Result<std::vector<OutboxRow>> SqliteStore::DueReplies(int64_t now, int limit) {
-  // Replies marked sent in the journal are still "pending" in the table until folded.
-  Status folded = FoldSentMarks();
-  if (!folded.ok()) return folded;
-  Query q = Prepare(kDueReplies);
-  q.BindInt(now).BindInt(limit);
-  return AllRows<OutboxRow>(q, ReadReply);
+  Status s = TakeJournal();
+  if (!s.ok()) return s;
+  // Replies marked sent in the journal are still "pending" in the table: as many more
+  // are asked for, and those are left out. Folding them first would wait for the write
+  // lock, and each fold makes the other connections drop their page caches.
+  Result<std::vector<OutboxRow>> rows = std::vector<OutboxRow>{};
+  {
+    Query q = Prepare(kDueReplies);
+    q.BindInt(now).BindInt(limit + static_cast<int64_t>(journaled_.size()));
+    rows = AllRows<OutboxRow>(q, ReadReply);
+  }
+  if (!rows.ok() || journaled_.empty()) return rows;
+  *rows = NotJournaled(std::move(*rows), limit);
+  // Nothing left to send: the table may as well be told now.
+  if (rows->empty()) s = FoldSentMarks();
+  if (!s.ok()) return s;
+  return rows;
 }
 
 Result<std::vector<RequestRecord>> SqliteStore::Requests(std::optional<int64_t> since,

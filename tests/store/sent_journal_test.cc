@@ -61,7 +61,7 @@ TEST_CASE("Sent marks are whole lines; a line cut short is left out", "[journal]
   CHECK(ParseSentMarks("").empty());
 }
 
-TEST_CASE("Journaled marks stay out of the table until a read of the outbox folds them",
+TEST_CASE("Journaled marks stay out of the table until nothing is left to send",
           "[sqlite][journal]") {
   ThreeReplies db;
   auto store = OpenStore(db.path);
@@ -77,14 +77,21 @@ TEST_CASE("Journaled marks stay out of the table until a read of the outbox fold
   CHECK(*store->SentSince("ALICE@example.com", 5001) == 1);
   CHECK(*store->SentSince("bob@example.com", 0) == 0);
 
-  auto left = store->DueReplies(1000, 10);
+  // Still pending in the table, but not due: the first reply due is the third, even
+  // when only one is asked for.
+  auto left = store->DueReplies(1000, 1);
   REQUIRE(left.ok());
   CHECK(Ids(*left) == std::vector<int64_t>{3});
+  CHECK(db.StatusOf(1) == "pending");
+
+  REQUIRE(store->MarkReplies({Sent(left->at(0), 5002)}).ok());
+  CHECK(store->DueReplies(1000, 10)->empty());
   CHECK(db.StatusOf(1) == "sent");
+  CHECK(db.StatusOf(3) == "sent");
   CHECK(RawDb(db.path).Int("SELECT sent_at FROM outbox WHERE id = 2") == 5001);
   CHECK(RawDb(db.path).Int("SELECT attempts FROM outbox WHERE id = 2") == 1);
   CHECK(db.JournalBytes() == 0);
-  CHECK(*store->SentSince("", 4000) == 2);  // now counted from the table, not twice
+  CHECK(*store->SentSince("", 4000) == 3);  // now counted from the table, not twice
 }
 
 TEST_CASE("A retry or failure in the group goes to the table, after the journaled marks",
