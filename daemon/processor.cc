@@ -204,8 +204,9 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
   if (uids.empty()) return Status::Ok();
   auto raws = mailbox_.Fetch(uids);
   if (!raws.ok()) return raws.status();
-  std::vector<const RawMessage*> todo;
-  for (const auto& raw : *raws) todo.push_back(&raw);
+  const std::vector<ReadMail> mails = ReadAll(*raws, classify_config_);
+  std::vector<const ReadMail*> todo;
+  for (const auto& mail : mails) todo.push_back(&mail);
   Moves moves;
   Status s = Status::Ok();
   // Each pass takes at least its first mail, which nothing can block.
@@ -219,23 +220,23 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
   return s;
 }
 
-Status Processor::ProcessPass(std::vector<const RawMessage*>& todo, Moves& moves,
+Status Processor::ProcessPass(std::vector<const ReadMail*>& todo, Moves& moves,
                               DrainStats& stats) {
   Batch batch;
-  std::vector<const RawMessage*> later;
+  std::vector<const ReadMail*> later;
   {
     ReadSnapshot snapshot(store_);  // ends before Flush writes
-    for (const RawMessage* raw : todo) {
-      MaybeAbortForTest(raw->bytes);
+    for (const ReadMail* mail : todo) {
+      MaybeAbortForTest(mail->raw->bytes);
       bool wait = false;
-      auto prepared = Prepare(*raw, batch, wait);
+      auto prepared = Prepare(*mail, batch, wait);
       if (wait) {
-        later.push_back(raw);
+        later.push_back(mail);
         continue;
       }
       if (!prepared.ok()) return prepared.status();  // transient: the mail stays, retried
       stats.messages++;
-      stats.bytes += raw->bytes.size();
+      stats.bytes += mail->raw->bytes.size();
       batch.taken.keys.insert(prepared->key);
       if (!prepared->username.empty()) batch.taken.usernames.insert(prepared->username);
       batch.items.push_back(std::move(*prepared));
@@ -245,12 +246,12 @@ Status Processor::ProcessPass(std::vector<const RawMessage*>& todo, Moves& moves
   return Flush(batch, moves, stats);
 }
 
-Result<Processor::Prepared> Processor::Prepare(const RawMessage& raw, Batch& batch,
+Result<Processor::Prepared> Processor::Prepare(const ReadMail& mail, Batch& batch,
                                                bool& wait) {
-  auto parsed = ParseMessage(raw.bytes);
-  Message msg = parsed.ok() ? std::move(*parsed) : Message{};
-  std::string key = RequestKey(msg, raw.bytes);
-  Request req = parsed.ok() ? Classify(msg, classify_config_) : Request{};
+  const RawMessage& raw = *mail.raw;
+  const Message& msg = mail.msg;
+  const Request& req = mail.request;
+  const std::string& key = mail.key;
   std::string named = req.username.value_or("");
   const bool confirm = req.kind == RequestKind::kConfirm;
   wait = batch.MustWait(key, named, confirm);
@@ -269,8 +270,8 @@ Result<Processor::Prepared> Processor::Prepare(const RawMessage& raw, Batch& bat
     return p;
   }
   Decision d;
-  if (!parsed.ok()) {
-    d = ForHumanAfterError(parsed.status());
+  if (!mail.parsed.ok()) {
+    d = ForHumanAfterError(mail.parsed);
     d.outcome = "unparseable";
   } else {
     auto decided = decider_.Decide({msg, req, raw.arrived});
