@@ -142,6 +142,8 @@ class SqliteStore : public Store {
   explicit SqliteStore(sqlite3* db);
   Status Configure(int busy_timeout_ms);
   Status WriteMarks(const std::vector<OutboxRow>& rows, std::vector<int64_t>& missing);
+  // `sql` with each of `keys` as its one parameter, in one transaction.
+  Status RunForEach(const char* sql, const std::vector<std::string>& keys);
   // Runs `write` under synchronous=NORMAL (see sqlite_store_marks.cc).
   Status WithoutFsync(const std::function<Status()>& write);
   // Appends `rows` (all sent) to the journal; false when that failed.

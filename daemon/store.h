@@ -136,7 +136,8 @@ class Store {
   // when `recipient` is empty: what the rate limits count.
   virtual Result<int> SentSince(const std::string& recipient, int64_t since) = 0;
   // Processing attempts of mailbox messages (keys "<uidvalidity>:<uid>"), for poison
-  // messages: AddAttempt counts one more try for each key, durably, before the try.
+  // messages: AddAttempt counts one more try for each key before the try, written so
+  // that it survives the process dying.
   virtual Result<int> Attempts(const std::string& key) = 0;
   virtual Status AddAttempt(const std::vector<std::string>& keys) = 0;
   virtual Status ClearAttempts(const std::vector<std::string>& keys) = 0;
