@@ -151,8 +151,8 @@ class SqliteStore : public Store {
   // Opens the journal when asked for and free; folds what it holds.
   Status TakeJournal();
   int JournaledSince(const std::string& recipient, int64_t since) const;
-  // The first `limit` of `rows` that the journal does not hold.
-  std::vector<OutboxRow> NotJournaled(std::vector<OutboxRow> rows, int limit) const;
+  // The first `limit` of the outbox row `ids` that the journal does not hold.
+  std::vector<int64_t> NotJournaled(std::vector<int64_t> ids, int limit) const;
   // The cached statement for `sql` (a string constant: the cache is keyed by address).
   // Two Queries of the same `sql` must not be alive at once.
   Query Prepare(const char* sql);

@@ -119,12 +119,14 @@ Status SqliteStore::FoldSentMarks() {
   return journal_->Clear();
 }
 
-std::vector<OutboxRow> SqliteStore::NotJournaled(std::vector<OutboxRow> rows, int limit) const {
-  std::unordered_set<int64_t> sent;
-  for (const JournaledMark& m : journaled_) sent.insert(m.mark.id);
-  std::erase_if(rows, [&](const OutboxRow& r) { return sent.count(r.id) > 0; });
-  if (rows.size() > static_cast<size_t>(limit)) rows.resize(static_cast<size_t>(limit));
-  return rows;
+std::vector<int64_t> SqliteStore::NotJournaled(std::vector<int64_t> ids, int limit) const {
+  if (!journaled_.empty()) {
+    std::unordered_set<int64_t> sent;
+    for (const JournaledMark& m : journaled_) sent.insert(m.mark.id);
+    std::erase_if(ids, [&](int64_t id) { return sent.count(id) > 0; });
+  }
+  if (ids.size() > static_cast<size_t>(limit)) ids.resize(static_cast<size_t>(limit));
+  return ids;
 }
 
 int SqliteStore::JournaledSince(const std::string& recipient, int64_t since) const {

@@ -30,12 +30,15 @@ constexpr const char* kCustomersByEmail =
 constexpr const char* kSubscriptions =
     "SELECT id, username, service, period, anchor, status, ends_on FROM subscriptions"
     " WHERE username = ? ORDER BY service";
-// The ids are chosen from the index alone: sorting whole rows, as "ORDER BY id LIMIT n"
-// over outbox_due would, reads every due reply's text to keep n of them.
-constexpr const char* kDueReplies =
+// Due replies are chosen by id from the index alone, then read one by one: sorting whole
+// rows, as "ORDER BY id LIMIT n" over outbox_due would, reads every due reply's text to
+// keep n of them, and the journal's replies (still "pending" here) are left out unread.
+constexpr const char* kDueIds =
+    "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id"
+    " LIMIT ?";
+constexpr const char* kReply =
     "SELECT id, request_id, message_id, recipient, raw, status, attempts, next_attempt_at,"
-    " last_error, sent_at FROM outbox WHERE id IN (SELECT id FROM outbox"
-    " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?) ORDER BY id";
+    " last_error, sent_at FROM outbox WHERE id = ?";
 constexpr const char* kAuditOf =
     "SELECT actor, entity, field, old_value, new_value FROM audit WHERE request_id = ?"
     " ORDER BY id";
@@ -168,20 +171,30 @@ Result<std::vector<Subscription>> SqliteStore::Subscriptions(const std::string& 
 Result<std::vector<OutboxRow>> SqliteStore::DueReplies(int64_t now, int limit) {
   Status s = TakeJournal();
   if (!s.ok()) return s;
-  // Replies marked sent in the journal are still "pending" in the table: as many more
+  // Replies marked sent in the journal are still "pending" in the table: as many more ids
   // are asked for, and those are left out. Folding them first would wait for the write
   // lock, and each fold makes the other connections drop their page caches.
-  Result<std::vector<OutboxRow>> rows = std::vector<OutboxRow>{};
+  std::vector<int64_t> ids;
   {
-    Query q = Prepare(kDueReplies);
+    Query q = Prepare(kDueIds);
     q.BindInt(now).BindInt(limit + static_cast<int64_t>(journaled_.size()));
-    rows = AllRows<OutboxRow>(q, ReadReply);
+    while (q.Step()) ids.push_back(q.Int(0));
+    if (!q.status().ok()) return q.status();
   }
-  if (!rows.ok() || journaled_.empty()) return rows;
-  *rows = NotJournaled(std::move(*rows), limit);
-  // Nothing left to send: the table may as well be told now.
-  if (rows->empty()) s = FoldSentMarks();
-  if (!s.ok()) return s;
+  ids = NotJournaled(std::move(ids), limit);
+  if (ids.empty()) {  // nothing left to send: the table may as well be told now
+    s = FoldSentMarks();
+    if (!s.ok()) return s;
+    return std::vector<OutboxRow>{};
+  }
+  ReadSnapshot snapshot(*this);  // locks once for the lot
+  std::vector<OutboxRow> rows;
+  for (int64_t id : ids) {
+    Query q = Prepare(kReply);
+    q.BindInt(id);
+    if (q.Step()) rows.push_back(ReadReply(q));
+    if (!q.status().ok()) return q.status();
+  }
   return rows;
 }
 
