@@ -33,6 +33,11 @@ constexpr const char* kInsertReply =
 constexpr const char* kInsertToken =
     "INSERT INTO tokens (hash, purpose, username, request_id, payload, expires_at, used_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)";
+// Each Change of a group commit in its own savepoint, prepared once like the rest: parsed
+// anew by sqlite3_exec, these three were 2% of a drain's CPU.
+constexpr const char* kSavepoint = "SAVEPOINT change";
+constexpr const char* kRollbackTo = "ROLLBACK TO change";
+constexpr const char* kRelease = "RELEASE change";
 constexpr const char* kSuppress =
     "INSERT INTO suppression (email, added_at) VALUES (?, unixepoch())"
     " ON CONFLICT (email) DO NOTHING";
@@ -164,14 +169,14 @@ Result<std::vector<Status>> SqliteStore::CommitEach(const std::vector<Change>& c
   std::vector<Status> results;
   results.reserve(changes.size());
   for (const Change& change : changes) {
-    Status s = SqliteExec(db_.get(), "SAVEPOINT change");
+    Status s = Prepare(kSavepoint).Run();
     if (s.ok()) s = ApplyChange(change);
     if (s.kind() == ErrorKind::kTransient || s.kind() == ErrorKind::kFatal) return s;
     if (!s.ok()) {
-      Status undo = SqliteExec(db_.get(), "ROLLBACK TO change");
+      Status undo = Prepare(kRollbackTo).Run();
       if (!undo.ok()) return undo;
     }
-    Status release = SqliteExec(db_.get(), "RELEASE change");
+    Status release = Prepare(kRelease).Run();
     if (!release.ok()) return release;
     results.push_back(std::move(s));
   }
