@@ -53,7 +53,11 @@ Result<std::optional<SentJournal>> SentJournal::TryOpen(const std::string& path)
     if (errno == EWOULDBLOCK) return std::optional<SentJournal>();
     return Status::Transient("lock " + path + ": " + std::generic_category().message(errno));
   }
-  return std::optional<SentJournal>(SentJournal(std::move(fd), path));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return Status::Transient("stat " + path + ": " + std::generic_category().message(errno));
+  }
+  return std::optional<SentJournal>(SentJournal(std::move(fd), path, st.st_size));
 }
 
 Status SentJournal::Failed(const char* what) const {
@@ -64,10 +68,15 @@ Status SentJournal::Failed(const char* what) const {
 Status SentJournal::Append(std::span<const SentMark> marks) {
   const std::string text = FormatSentMarks(marks);
   const ssize_t n = ::write(fd_.get(), text.data(), text.size());
-  if (n == static_cast<ssize_t>(text.size())) return Status::Ok();
+  if (n == static_cast<ssize_t>(text.size())) {
+    size_ += n;
+    return Status::Ok();
+  }
   if (n >= 0) errno = ENOSPC;  // a short write to a regular file: the disk is full
-  // What did get written is a prefix of whole or cut lines: re-sending is all it can cause.
-  return Failed("write");
+  Status failed = Failed("write");
+  // A cut line must not stay: the next append would complete it into another id.
+  if (::ftruncate(fd_.get(), size_) != 0) return Failed("truncate");
+  return failed;
 }
 
 Result<std::vector<SentMark>> SentJournal::ReadAll() const {
@@ -85,6 +94,7 @@ Result<std::vector<SentMark>> SentJournal::ReadAll() const {
 
 Status SentJournal::Clear() {
   if (::ftruncate(fd_.get(), 0) != 0) return Failed("truncate");
+  size_ = 0;
   return Status::Ok();
 }
 

@@ -14,6 +14,8 @@
 // of the file, in this process or another, does not get.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -46,7 +48,8 @@ class SentJournal {
   // Transient on an I/O error.
   static Result<std::optional<SentJournal>> TryOpen(const std::string& path);
 
-  // One write(2) of all of `marks`, at the end of the file.
+  // One write(2) of all of `marks`, at the end of the file; on failure the file is as
+  // it was.
   Status Append(std::span<const SentMark> marks);
   // Everything the file holds (a fresh holder: what the last one left unfolded).
   Result<std::vector<SentMark>> ReadAll() const;
@@ -54,11 +57,13 @@ class SentJournal {
   Status Clear();
 
  private:
-  SentJournal(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  SentJournal(UniqueFd fd, std::string path, off_t size)
+      : fd_(std::move(fd)), path_(std::move(path)), size_(size) {}
   Status Failed(const char* what) const;
 
   UniqueFd fd_;
   std::string path_;
+  off_t size_ = 0;  // of the whole lines written: a failed append is cut back to it
 };
 
 }  // namespace mailreqd

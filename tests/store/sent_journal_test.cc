@@ -1,10 +1,12 @@
 // The sending connection's journal of replies the server accepted: kept out of the
 // outbox table until a read folds it in, counted by the rate limits meanwhile, left
 // behind by a crash and folded by the next holder, held by one connection at a time.
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -59,6 +61,38 @@ TEST_CASE("Sent marks are whole lines; a line cut short is left out", "[journal]
   CHECK(ParseSentMarks(text + "43 1 17722") == marks);  // a power cut mid-write
   CHECK(ParseSentMarks("1 1 1772235000\nx 1 2\n7 1 3\n").size() == 1);
   CHECK(ParseSentMarks("").empty());
+}
+
+TEST_CASE("An append the disk cuts short leaves the journal as it was", "[journal]") {
+  TempDir dir;
+  const std::string path = dir.File("mailreqd.db-sent");
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // In a child: the file size limit stands in for a full disk, and dies with it.
+    auto opened = SentJournal::TryOpen(path);
+    if (!opened.ok() || !*opened) ::_exit(2);
+    SentJournal& journal = **opened;
+    const std::vector<SentMark> first = {{1, 1, 1772235000}};
+    const std::vector<SentMark> more = {{2, 1, 1772235001}, {3, 1, 1772235002}};
+    if (!journal.Append(first).ok()) ::_exit(3);
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit normal{};
+    ::getrlimit(RLIMIT_FSIZE, &normal);
+    rlimit tight = normal;
+    tight.rlim_cur = FormatSentMarks(first).size() + 10;  // the next write is cut mid-line
+    ::setrlimit(RLIMIT_FSIZE, &tight);
+    if (journal.Append(more).ok()) ::_exit(4);
+    ::setrlimit(RLIMIT_FSIZE, &normal);
+    if (!journal.Append(more).ok()) ::_exit(5);
+    auto all = journal.ReadAll();
+    const std::vector<SentMark> expected = {first[0], more[0], more[1]};
+    ::_exit(all.ok() && *all == expected ? 0 : 6);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("Journaled marks stay out of the table until nothing is left to send",
