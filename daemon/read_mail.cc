@@ -7,7 +7,8 @@
 namespace mailreqd {
 namespace {
 
-// Below this, a thread's start costs more than half the parsing it would take over.
+// A thread takes tens of microseconds to start, a mail about thirty to read: a few mails
+// are read as fast on one.
 constexpr size_t kShareFrom = 8;
 
 }  // namespace
