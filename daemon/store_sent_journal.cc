@@ -20,6 +20,12 @@ bool TakeNumber(std::string_view& text, char sep, T& out) {
   return true;
 }
 
+// What the failed call `what` on `path` met, from errno.
+Status IoFailed(const char* what, const std::string& path) {
+  return Status::Transient(std::string(what) + " " + path + ": " +
+                           std::generic_category().message(errno));
+}
+
 }  // namespace
 
 std::string FormatSentMarks(std::span<const SentMark> marks) {
@@ -47,22 +53,17 @@ std::vector<SentMark> ParseSentMarks(std::string_view text) {
 Result<std::optional<SentJournal>> SentJournal::TryOpen(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!fd.valid()) {
-    return Status::Transient("open " + path + ": " + std::generic_category().message(errno));
+    return IoFailed("open", path);
   }
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) return std::optional<SentJournal>();
-    return Status::Transient("lock " + path + ": " + std::generic_category().message(errno));
+    return IoFailed("lock", path);
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
-    return Status::Transient("stat " + path + ": " + std::generic_category().message(errno));
+    return IoFailed("stat", path);
   }
   return std::optional<SentJournal>(SentJournal(std::move(fd), path, st.st_size));
-}
-
-Status SentJournal::Failed(const char* what) const {
-  return Status::Transient(std::string(what) + " " + path_ + ": " +
-                           std::generic_category().message(errno));
 }
 
 Status SentJournal::Append(std::span<const SentMark> marks) {
@@ -73,9 +74,9 @@ Status SentJournal::Append(std::span<const SentMark> marks) {
     return Status::Ok();
   }
   if (n >= 0) errno = ENOSPC;  // a short write to a regular file: the disk is full
-  Status failed = Failed("write");
+  Status failed = IoFailed("write", path_);
   // A cut line must not stay: the next append would complete it into another id.
-  if (::ftruncate(fd_.get(), size_) != 0) return Failed("truncate");
+  if (::ftruncate(fd_.get(), size_) != 0) return IoFailed("truncate", path_);
   return failed;
 }
 
@@ -84,7 +85,7 @@ Result<std::vector<SentMark>> SentJournal::ReadAll() const {
   char buf[1 << 14];
   for (off_t at = 0;;) {
     const ssize_t n = ::pread(fd_.get(), buf, sizeof buf, at);
-    if (n < 0) return Failed("read");
+    if (n < 0) return IoFailed("read", path_);
     if (n == 0) break;
     text.append(buf, static_cast<size_t>(n));
     at += n;
@@ -93,7 +94,7 @@ Result<std::vector<SentMark>> SentJournal::ReadAll() const {
 }
 
 Status SentJournal::Clear() {
-  if (::ftruncate(fd_.get(), 0) != 0) return Failed("truncate");
+  if (::ftruncate(fd_.get(), 0) != 0) return IoFailed("truncate", path_);
   size_ = 0;
   return Status::Ok();
 }

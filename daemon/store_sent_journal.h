@@ -59,7 +59,6 @@ class SentJournal {
  private:
   SentJournal(UniqueFd fd, std::string path, off_t size)
       : fd_(std::move(fd)), path_(std::move(path)), size_(size) {}
-  Status Failed(const char* what) const;
 
   UniqueFd fd_;
   std::string path_;
