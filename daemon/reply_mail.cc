@@ -2,15 +2,15 @@
 // quoted-printable. String appends only (no regex, no streams): a reply costs microseconds.
 #include "daemon/reply_mail.h"
 
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+
+#include "daemon/random_bytes.h"
 
 namespace mailreqd {
 namespace {
@@ -351,17 +351,7 @@ void AppendHex(uint64_t value, int digits, std::string& out) {
 
 uint64_t RandomBits() {
   uint64_t bits = 0;
-  auto* bytes = reinterpret_cast<unsigned char*>(&bits);
-  size_t got = 0;
-  while (got < sizeof bits) {
-    ssize_t n = getrandom(bytes + got, sizeof bits - got, 0);
-    if (n > 0) {
-      got += static_cast<size_t>(n);
-    } else if (n < 0 && errno != EINTR) {
-      break;
-    }
-  }
-  if (got < sizeof bits) {
+  if (!RandomBytes(&bits, sizeof bits)) {
     // getrandom never fails on Linux >= 3.17 once seeded; stay unique if it ever does.
     static std::atomic<uint64_t> counter{0};
     bits ^= (static_cast<uint64_t>(getpid()) << 32) ^ ++counter;

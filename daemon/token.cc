@@ -1,9 +1,8 @@
 #include "daemon/token.h"
 
-#include <sys/random.h>
-
 #include <stdexcept>
 
+#include "daemon/random_bytes.h"
 #include "daemon/sha256.h"
 
 namespace mailreqd {
@@ -50,12 +49,7 @@ std::optional<PendingAction> DecodeActionOrThrow(const std::string& payload);
 
 std::string NewTokenSecret() {
   unsigned char bytes[17];  // 136 bits, of which the 26 base32 characters use 130
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) throw std::runtime_error("getrandom failed");
-    got += static_cast<size_t>(n);
-  }
+  if (!RandomBytes(bytes, sizeof bytes)) throw std::runtime_error("getrandom failed");
   static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";  // RFC 4648 §6
   std::string out;
   uint32_t acc = 0;
