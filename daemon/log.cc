@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -67,17 +68,41 @@ std::string JsonLine(LogLevel level, std::string_view event, const LogFields& fi
   return o.str();
 }
 
+std::string Line(LogLevel level, std::string_view event, const LogFields& fields) {
+  static const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
+  std::string line = g_format == LogFormat::kJson ? JsonLine(level, event, fields)
+                                                  : TextLine(level, event, fields, journald);
+  line += '\n';
+  return line;
+}
+
+// A pipe to journald takes a long batch in parts; a signal may cut a write short.
+void WriteAll(std::string_view text) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  while (!text.empty()) {
+    ssize_t n = write(STDERR_FILENO, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to log to: nothing better to do
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
 }  // namespace
 
 void SetLogFormat(LogFormat f) { g_format = f; }
 
 void Log(LogLevel level, std::string_view event, const LogFields& fields) {
-  static const bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
-  std::string line = g_format == LogFormat::kJson ? JsonLine(level, event, fields)
-                                                  : TextLine(level, event, fields, journald);
-  line += '\n';
-  std::lock_guard<std::mutex> lock(g_mutex);
-  (void)!write(STDERR_FILENO, line.data(), line.size());
+  WriteAll(Line(level, event, fields));
+}
+
+void LogBatch::Add(LogLevel level, std::string_view event, const LogFields& fields) {
+  lines_ += Line(level, event, fields);
+}
+
+void LogBatch::Flush() {
+  if (lines_.empty()) return;
+  WriteAll(lines_);
+  lines_.clear();
 }
 
 std::string MaskName(std::string_view name) {

@@ -20,6 +20,23 @@ void SetLogFormat(LogFormat f);
 // Writes one line to stderr: "event key=value ..." (values quoted when they hold spaces).
 void Log(LogLevel level, std::string_view event, const LogFields& fields = {});
 
+// Lines that go out together, in one write(2) when Flush is called or the batch is
+// destroyed: a commit of 500 mails logs 500 lines for one system call, not 500.
+// Each line is the one Log would write; not thread-safe (one batch per caller).
+class LogBatch {
+ public:
+  LogBatch() = default;
+  LogBatch(const LogBatch&) = delete;
+  LogBatch& operator=(const LogBatch&) = delete;
+  ~LogBatch() { Flush(); }
+
+  void Add(LogLevel level, std::string_view event, const LogFields& fields = {});
+  void Flush();
+
+ private:
+  std::string lines_;
+};
+
 // "alice@example.com" -> "a***@example.com"; anything without '@' -> MaskName.
 std::string MaskAddress(std::string_view addr);
 // "alice" -> "a***e", "ab" -> "a***"; empty stays empty.

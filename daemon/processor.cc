@@ -334,20 +334,22 @@ Status Processor::Flush(Batch& batch, Moves& moves, DrainStats& stats) {
   }
   auto results = store_.CommitEach(changes);
   if (!results.ok()) return results.status();
+  LogBatch logs;
   for (size_t i = 0; i < owners.size(); ++i) {
     const Status& s = (*results)[i];
     Prepared& p = *owners[i];
     if (s.ok()) {
       stats.recorded++;
-      Log(LogLevel::kInfo, "message", p.log);
+      logs.Add(LogLevel::kInfo, "message", p.log);
       continue;
     }
     // Refused by the store (e.g. another process recorded it first, or a token used
     // meanwhile): the mail goes to a human rather than vanish unrecorded.
-    Log(LogLevel::kWarning, "message-not-recorded", {{"uid", std::to_string(p.uid)},
-                                                     {"error", s.message()}});
+    logs.Add(LogLevel::kWarning, "message-not-recorded", {{"uid", std::to_string(p.uid)},
+                                                          {"error", s.message()}});
     p.folder = Folder::kReview;
   }
+  logs.Flush();
   if (!owners.empty() && on_recorded_) on_recorded_();
   for (const auto& item : batch.items) moves[item.folder].push_back(item.uid);
   return Status::Ok();
