@@ -17,4 +17,8 @@ int LatestSchemaVersion();
 // A database newer than this binary -> Fatal; SQLITE_BUSY -> Transient.
 Status MigrateSchema(sqlite3* db);
 
+// The same, up to `version` only (at most LatestSchemaVersion()): for tests that build
+// a database as an older mailreqd left it.
+Status MigrateSchemaTo(sqlite3* db, int version);
+
 }  // namespace mailreqd

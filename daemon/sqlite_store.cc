@@ -28,8 +28,9 @@ constexpr const char* kInsertAudit =
     "INSERT INTO audit (at, request_id, actor, entity, field, old_value, new_value)"
     " VALUES (unixepoch(), ?, ?, ?, ?, ?, ?)";
 constexpr const char* kInsertReply =
-    "INSERT INTO outbox (request_id, message_id, recipient, raw, status, attempts,"
-    " next_attempt_at, last_error, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO outbox (request_id, message_id, recipient, status, attempts,"
+    " next_attempt_at, last_error, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kInsertReplyRaw = "INSERT INTO outbox_raw (id, raw) VALUES (?, ?)";
 constexpr const char* kInsertToken =
     "INSERT INTO tokens (hash, purpose, username, request_id, payload, expires_at, used_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -280,9 +281,12 @@ Status SqliteStore::InsertAudit(int64_t request_id, const AuditEntry& e) {
 
 Status SqliteStore::InsertReply(int64_t request_id, const OutboxRow& row) {
   Query q = Prepare(kInsertReply);
-  q.BindInt(request_id).BindText(row.message_id).BindText(row.recipient).BindBlob(row.raw);
+  q.BindInt(request_id).BindText(row.message_id).BindText(row.recipient);
   q.BindText(row.status).BindInt(row.attempts).BindInt(row.next_attempt_at);
-  return q.BindText(row.last_error).BindOptInt(row.sent_at).Run();
+  Status s = q.BindText(row.last_error).BindOptInt(row.sent_at).Run();
+  if (!s.ok()) return s;
+  const auto id = static_cast<int64_t>(sqlite3_last_insert_rowid(db_.get()));
+  return Prepare(kInsertReplyRaw).BindInt(id).BindBlob(row.raw).Run();
 }
 
 Status SqliteStore::InsertToken(const TokenRow& t) {

@@ -37,8 +37,8 @@ constexpr const char* kDueIds =
     "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id"
     " LIMIT ?";
 constexpr const char* kReply =
-    "SELECT id, request_id, message_id, recipient, raw, status, attempts, next_attempt_at,"
-    " last_error, sent_at FROM outbox WHERE id = ?";
+    "SELECT o.id, request_id, message_id, recipient, raw, status, attempts, next_attempt_at,"
+    " last_error, sent_at FROM outbox o JOIN outbox_raw r ON r.id = o.id WHERE o.id = ?";
 constexpr const char* kAuditOf =
     "SELECT actor, entity, field, old_value, new_value FROM audit WHERE request_id = ?"
     " ORDER BY id";
