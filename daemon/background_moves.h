@@ -48,6 +48,7 @@ class BackgroundMoves : public Mailbox {
 
   Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) override;
   Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override;
+  void Prefetch(const std::vector<uint32_t>& uids) override { reader_->Prefetch(uids); }
   Status Move(const std::vector<uint32_t>& uids, const std::string& folder) override;
   Result<bool> WaitForMail(int seconds, const volatile bool* stop) override;
 

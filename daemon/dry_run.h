@@ -62,6 +62,7 @@ class DryRunMailbox : public Mailbox {
   Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override {
     return real_.Fetch(uids);
   }
+  void Prefetch(const std::vector<uint32_t>& uids) override { real_.Prefetch(uids); }
   Status Move(const std::vector<uint32_t>& uids, const std::string& folder) override;
   Result<bool> WaitForMail(int seconds, const volatile bool* stop) override {
     return real_.WaitForMail(seconds, stop);

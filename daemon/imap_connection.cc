@@ -204,11 +204,22 @@ Result<ImapLine> ImapConnection::ReadLine(int timeout_ms) {
 }
 
 Result<ImapReply> ImapConnection::Command(const std::string& command, const UntaggedSink& sink) {
+  auto tag = Send(command);
+  if (!tag.ok()) return tag.status();
+  return Await(*tag, sink);
+}
+
+Result<std::string> ImapConnection::Send(const std::string& command) {
   if (!handle_) return Status::Transient("IMAP not connected");
   std::string tag = "m" + std::to_string(++tag_);
   Status s = SendAll(tag + " " + command + "\r\n");
   if (!s.ok()) return s;
   ++commands_sent_;
+  return tag;
+}
+
+Result<ImapReply> ImapConnection::Await(const std::string& tag, const UntaggedSink& sink) {
+  if (!handle_) return Status::Transient("IMAP not connected");
   ImapReply reply;
   for (;;) {
     auto line = ReadLine(endpoint_.timeout_s * 1000);

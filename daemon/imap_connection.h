@@ -67,6 +67,11 @@ class ImapConnection {
   // listing of 50,000 mails need not be held whole).
   using UntaggedSink = std::function<void(ImapLine&)>;
   Result<ImapReply> Command(const std::string& command, const UntaggedSink& sink = nullptr);
+  // Command in two halves, for pipelining (RFC 3501 §5.5): Send returns the tag, and the
+  // server starts on the command while the caller works; Await(tag) reads its answer.
+  // Between the two, no other command may be awaited on this connection.
+  Result<std::string> Send(const std::string& command);
+  Result<ImapReply> Await(const std::string& tag, const UntaggedSink& sink = nullptr);
 
   // IDLE (RFC 2177): waits up to `seconds` for an untagged EXISTS/RECENT, then DONE.
   // Returns true when new mail was announced. `stop` is polled about once a second.

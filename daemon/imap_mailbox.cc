@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <thread>
+#include <utility>
 
 namespace mailreqd {
 namespace {
@@ -26,6 +27,11 @@ bool IsFetch(const ImapLine& line) {
   return line.text.rfind("* ", 0) == 0 && line.text.find(" FETCH (") != std::string::npos;
 }
 
+std::string FetchCommand(const std::vector<uint32_t>& uids) {
+  // BODY.PEEK: reading must not set \Seen (RFC 3501 §6.4.5); state lives in SQLite.
+  return "UID FETCH " + UidSet(uids) + " (UID INTERNALDATE BODY.PEEK[])";
+}
+
 }  // namespace
 
 std::string MailboxOfUrl(const std::string& url) {
@@ -38,9 +44,28 @@ std::string MailboxOfUrl(const std::string& url) {
 ImapMailbox::ImapMailbox(ImapEndpoint endpoint, std::string inbox)
     : conn_(std::move(endpoint)), inbox_(std::move(inbox)) {}
 
+void ImapMailbox::Close() {
+  conn_.Close();
+  ahead_.reset();
+}
+
 Result<ImapReply> ImapMailbox::Ok(const std::string& command,
                                    const ImapConnection::UntaggedSink& sink) {
-  auto reply = conn_.Command(command, sink);
+  Status settled = Settle();
+  if (!settled.ok()) return settled;
+  return Checked(conn_.Command(command, sink), command);
+}
+
+Status ImapMailbox::Settle() {
+  if (!ahead_) return Status::Ok();
+  const std::string tag = std::move(ahead_->tag);
+  ahead_.reset();
+  if (!conn_.connected()) return Status::Ok();
+  auto dropped = conn_.Await(tag, [](ImapLine&) {});
+  return dropped.ok() ? Status::Ok() : dropped.status();
+}
+
+Result<ImapReply> ImapMailbox::Checked(Result<ImapReply> reply, const std::string& command) {
   if (!reply.ok()) return reply.status();
   if (reply->status != "OK") {
     std::string verb = command.substr(0, command.find(' ', 4));
@@ -51,6 +76,7 @@ Result<ImapReply> ImapMailbox::Ok(const std::string& command,
 
 Status ImapMailbox::Ready() {
   if (conn_.connected()) return Status::Ok();
+  ahead_.reset();  // its answer went with the old connection
   Status s = conn_.Connect();
   if (!s.ok()) return s;
   known_folders_.clear();
@@ -58,7 +84,7 @@ Status ImapMailbox::Ready() {
   if (!sel.ok()) {
     // Not selected (say the folder was deleted and is not back yet): drop the session, so
     // that the next call selects again instead of running commands on no mailbox.
-    conn_.Close();
+    Close();
     return sel.status();
   }
   for (const auto& line : sel->untagged) {
@@ -88,7 +114,7 @@ Result<std::vector<PendingMessage>> ImapMailbox::PendingAfter(uint32_t after, si
   auto highest = HighestUid();
   Status listed = highest.ok() ? ListUids(after, *highest, limit, out) : highest.status();
   if (!listed.ok()) {
-    conn_.Close();  // the session's state is unknown: start afresh next time
+    Close();  // the session's state is unknown: start afresh next time
     return listed;
   }
   return out;
@@ -131,8 +157,10 @@ Result<std::vector<RawMessage>> ImapMailbox::Fetch(const std::vector<uint32_t>& 
   if (uids.empty()) return out;
   Status s = Ready();
   if (!s.ok()) return s;
-  // BODY.PEEK: reading must not set \Seen (RFC 3501 §6.4.5); state lives in SQLite.
-  auto reply = Ok("UID FETCH " + UidSet(uids) + " (UID INTERNALDATE BODY.PEEK[])");
+  const std::string command = FetchCommand(uids);
+  auto reply = ahead_ && ahead_->uids == uids
+                   ? Checked(conn_.Await(std::exchange(ahead_, std::nullopt)->tag), command)
+                   : Ok(command);
   if (!reply.ok()) return reply.status();
   for (auto& line : reply->untagged) {
     if (!IsFetch(line) || line.literals.empty()) continue;
@@ -145,10 +173,18 @@ Result<std::vector<RawMessage>> ImapMailbox::Fetch(const std::vector<uint32_t>& 
   return out;
 }
 
+void ImapMailbox::Prefetch(const std::vector<uint32_t>& uids) {
+  if (ahead_ || uids.empty() || !conn_.connected()) return;
+  auto tag = conn_.Send(FetchCommand(uids));
+  if (tag.ok()) ahead_ = Ahead{uids, *tag};
+}
+
 Status ImapMailbox::EnsureFolder(const std::string& folder) {
   if (std::find(known_folders_.begin(), known_folders_.end(), folder) != known_folders_.end()) {
     return Status::Ok();
   }
+  Status settled = Settle();
+  if (!settled.ok()) return settled;
   auto reply = conn_.Command("CREATE " + ImapQuote(folder));
   if (!reply.ok()) return reply.status();
   // NO [ALREADYEXISTS] (RFC 5530) is the common answer and fine.
@@ -185,6 +221,8 @@ Status ImapMailbox::MoveOnce(const std::string& set, const std::string& folder) 
 
 Result<bool> ImapMailbox::WaitForMail(int seconds, const volatile bool* stop) {
   Status s = Ready();
+  if (!s.ok()) return s;
+  s = Settle();  // its answer may announce new mail too
   if (!s.ok()) return s;
   // New mail announced in the answer to a FETCH or MOVE since the last listing: the
   // server will not announce it again during IDLE (RFC 2177 only reports changes).

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/imap_connection.h"
 #include "daemon/ports.h"
@@ -18,13 +20,19 @@ class ImapMailbox : public Mailbox {
 
   Result<std::vector<PendingMessage>> PendingAfter(uint32_t after, size_t limit) override;
   Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override;
+  // Sends the UID FETCH for `uids` now, without reading its answer: the server reads
+  // those mails while the caller works on the last ones (in a 10,000-mail drain the
+  // reading thread waited 0.6 s for FETCH answers). Fetch(uids) then reads the answer;
+  // any other call reads it first and drops it. The answer waits in the socket buffers,
+  // not in our memory. At most one prefetch at a time; a no-op when not connected.
+  void Prefetch(const std::vector<uint32_t>& uids) override;
   Status Move(const std::vector<uint32_t>& uids, const std::string& folder) override;
   Result<bool> WaitForMail(int seconds, const volatile bool* stop) override;
 
   uint32_t uidvalidity() const { return uidvalidity_; }
   uint64_t commands_sent() const { return conn_.commands_sent(); }
   Status Ready();  // connects and selects the inbox when needed
-  void Close() { conn_.Close(); }  // the next call connects and selects afresh
+  void Close();  // the next call connects and selects afresh
 
  private:
   Result<uint32_t> HighestUid();  // 0 for an empty inbox
@@ -32,11 +40,21 @@ class ImapMailbox : public Mailbox {
   Status ListUids(uint32_t after, uint32_t highest, size_t limit, std::vector<PendingMessage>& out);
   Status EnsureFolder(const std::string& folder);
   Status MoveOnce(const std::string& uid_set, const std::string& folder);
-  // A NO/BAD becomes an error.
+  // A NO/BAD becomes an error. Settles a prefetch first.
   Result<ImapReply> Ok(const std::string& command,
                        const ImapConnection::UntaggedSink& sink = nullptr);
+  Result<ImapReply> Checked(Result<ImapReply> reply, const std::string& command);
+  // Reads and drops the answer to a prefetch that was not asked for: the session can
+  // take the next command.
+  Status Settle();
+
+  struct Ahead {  // a prefetch sent, its answer not read yet
+    std::vector<uint32_t> uids;
+    std::string tag;
+  };
 
   ImapConnection conn_;
+  std::optional<Ahead> ahead_;
   std::string inbox_;
   uint32_t uidvalidity_ = 0;
   std::vector<std::string> known_folders_;

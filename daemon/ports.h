@@ -38,6 +38,9 @@ class Mailbox {
   Result<std::vector<PendingMessage>> Pending() { return PendingAfter(0, SIZE_MAX); }
   // Bodies of the given messages; a UID that vanished meanwhile is simply absent.
   virtual Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) = 0;
+  // A hint that Fetch(uids) comes next: a remote mailbox may ask for it now, so that the
+  // server works while the caller does. Changes nothing else; by default, nothing.
+  virtual void Prefetch(const std::vector<uint32_t>& uids) { (void)uids; }
   // Moves the messages to `folder` (created when missing).
   virtual Status Move(const std::vector<uint32_t>& uids, const std::string& folder) = 0;
   // Blocks until new mail may have arrived or `seconds` passed (IDLE, or a plain wait).

@@ -106,6 +106,8 @@ Result<DrainStats> Processor::Drain(const volatile bool* stop) {
     for (size_t begin = 0, end = 0; begin < pending->size(); begin = end) {
       if (stop && *stop) return stats;
       end = ChunkEnd(*pending, begin);
+      next_chunk_.clear();
+      for (size_t i = end; i < ChunkEnd(*pending, end); ++i) next_chunk_.push_back((*pending)[i].uid);
       Status s = DrainChunk(std::span(*pending).subspan(begin, end - begin), stats);
       if (!s.ok()) return s;
     }
@@ -138,6 +140,8 @@ Status Processor::DrainChunk(std::span<const PendingMessage> chunk, DrainStats& 
   // Only a crash counts as an attempt: once ProcessMessages returns, even with an error
   // (IMAP gone, folder missing, SQLITE_BUSY), these mails did not kill us, so the count
   // is cleared; otherwise three transient errors would quarantine innocent mail.
+  // A suspect's lone Fetch would come between this chunk and the next: no hint then.
+  if (!suspects.empty()) next_chunk_.clear();
   Status s = store_.AddAttempt(fresh_keys);
   if (s.ok()) s = ClearedAfter(ProcessMessages(fresh, stats), fresh_keys);
   for (const auto& m : suspects) {
@@ -204,6 +208,8 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
   if (uids.empty()) return Status::Ok();
   auto raws = mailbox_.Fetch(uids);
   if (!raws.ok()) return raws.status();
+  // The server reads the next chunk while this one is decided and recorded.
+  if (!next_chunk_.empty()) mailbox_.Prefetch(std::exchange(next_chunk_, {}));
   const std::vector<ReadMail> mails = ReadAll(*raws, classify_config_);
   std::vector<const ReadMail*> todo;
   for (const auto& mail : mails) todo.push_back(&mail);

@@ -102,6 +102,7 @@ class Processor {
   Decider decider_;
   ClassifyConfig classify_config_;
   std::function<void()> on_recorded_;
+  std::vector<uint32_t> next_chunk_;  // Drain's next chunk: prefetched once this one is in
 };
 
 // "mid:<Message-ID> <from>" or "sha256:<hex>" when the mail has no Message-ID.

@@ -312,6 +312,36 @@ TEST_CASE("Outbox pauses all sending while the server is down", "[outbox]") {
   CHECK(w.store.outbox[0].status == "pending");
 }
 
+TEST_CASE("Processor hints each next chunk once the chunk before it is fetched", "[processor]") {
+  World w;
+  for (int i = 0; i < 1100; ++i) {  // three chunks of at most 500
+    w.mailbox.Add(Mail("someone@example.org", "Hello", "A question.", "c" + std::to_string(i) + "@x"), kFeb27Hk);
+  }
+  REQUIRE(w.processor.Drain(nullptr).ok());
+  REQUIRE(w.mailbox.fetched.size() == 3);
+  // The hint for chunk k+1 names exactly what its Fetch then asks for; none after the last.
+  REQUIRE(w.mailbox.prefetched.size() == 2);
+  CHECK(w.mailbox.prefetched[0] == w.mailbox.fetched[1]);
+  CHECK(w.mailbox.prefetched[1] == w.mailbox.fetched[2]);
+  CHECK(w.mailbox.fetched[0].front() == 1);
+  CHECK(w.mailbox.fetched[2].back() == 1100);
+}
+
+TEST_CASE("Processor gives no hint when a suspect's lone fetch comes next", "[processor][poison]") {
+  // A mail tried before is fetched on its own after its chunk: a hint sent before that
+  // would be dropped by the server session unread.
+  World w;
+  for (int i = 0; i < 600; ++i) {
+    w.mailbox.Add(Mail("someone@example.org", "Hello", "A question.", "s" + std::to_string(i) + "@x"), kFeb27Hk);
+  }
+  w.store.attempts["7:3"] = 1;
+  REQUIRE(w.processor.Drain(nullptr).ok());
+  CHECK(w.mailbox.fetched.size() == 3);  // 499 fresh, the suspect alone, then 100
+  CHECK(w.mailbox.fetched[1] == std::vector<uint32_t>{3});
+  CHECK(w.mailbox.prefetched.empty());
+  CHECK(w.mailbox.inbox.empty());
+}
+
 TEST_CASE("Processor quarantines a message that failed three times", "[processor][poison]") {
   World w;
   uint32_t uid = w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "p1@x"), kFeb27Hk);

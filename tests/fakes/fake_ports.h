@@ -17,6 +17,8 @@ class FakeMailbox : public Mailbox {
   std::map<std::string, std::vector<RawMessage>> folders;
   int fetches = 0;
   int listings = 0;
+  std::vector<std::vector<uint32_t>> fetched;     // the UIDs of each Fetch, in order
+  std::vector<std::vector<uint32_t>> prefetched;  // the UIDs of each Prefetch hint
 
   uint32_t Add(std::string raw, int64_t arrived) {
     uint32_t uid = next_uid_++;
@@ -32,12 +34,14 @@ class FakeMailbox : public Mailbox {
   }
   Result<std::vector<RawMessage>> Fetch(const std::vector<uint32_t>& uids) override {
     ++fetches;
+    fetched.push_back(uids);
     std::vector<RawMessage> out;
     for (auto uid : uids) {
       if (inbox.count(uid)) out.push_back(inbox[uid]);
     }
     return out;
   }
+  void Prefetch(const std::vector<uint32_t>& uids) override { prefetched.push_back(uids); }
   Status Move(const std::vector<uint32_t>& uids, const std::string& folder) override {
     for (auto uid : uids) {
       folders[folder].push_back(inbox[uid]);
