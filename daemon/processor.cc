@@ -214,9 +214,21 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
   std::vector<const ReadMail*> todo;
   for (const auto& mail : mails) todo.push_back(&mail);
   Moves moves;
-  Status s = Status::Ok();
+  DrainStats chunk;
+  LogBatch logs;  // written once the chunk is durable: a line says what was recorded
+  // The passes of a chunk are one durable transaction: one fsync, and the sender sees
+  // the chunk's replies only once they would survive a power cut.
+  Status s = store_.BeginGroup();
   // Each pass takes at least its first mail, which nothing can block.
-  while (s.ok() && !todo.empty()) s = ProcessPass(todo, moves, stats);
+  while (s.ok() && !todo.empty()) s = ProcessPass(todo, moves, chunk, logs);
+  Status ended = store_.EndGroup(s.ok());
+  if (s.ok()) s = ended;
+  if (!s.ok()) return s;  // nothing of the chunk is recorded: its mail stays, tried again
+  stats.messages += chunk.messages;
+  stats.recorded += chunk.recorded;
+  stats.bytes += chunk.bytes;
+  logs.Flush();
+  if (chunk.recorded > 0 && on_recorded_) on_recorded_();
   // The chunk's mail moves once everything in it is recorded: one MOVE per folder
   // rather than per pass (a crash before this only leaves recorded mail to move again).
   for (const auto& [folder, uids] : moves) {
@@ -227,7 +239,7 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
 }
 
 Status Processor::ProcessPass(std::vector<const ReadMail*>& todo, Moves& moves,
-                              DrainStats& stats) {
+                              DrainStats& stats, LogBatch& logs) {
   Batch batch;
   std::vector<const ReadMail*> later;
   {
@@ -249,7 +261,7 @@ Status Processor::ProcessPass(std::vector<const ReadMail*>& todo, Moves& moves,
     }
   }
   todo = std::move(later);
-  return Flush(batch, moves, stats);
+  return Flush(batch, moves, stats, logs);
 }
 
 Result<Processor::Prepared> Processor::Prepare(const ReadMail& mail, Batch& batch,
@@ -330,7 +342,7 @@ Result<Processor::Prepared> Processor::Prepare(const ReadMail& mail, Batch& batc
   return p;
 }
 
-Status Processor::Flush(Batch& batch, Moves& moves, DrainStats& stats) {
+Status Processor::Flush(Batch& batch, Moves& moves, DrainStats& stats, LogBatch& logs) {
   std::vector<Change> changes;
   std::vector<Prepared*> owners;
   for (auto& item : batch.items) {
@@ -340,7 +352,6 @@ Status Processor::Flush(Batch& batch, Moves& moves, DrainStats& stats) {
   }
   auto results = store_.CommitEach(changes);
   if (!results.ok()) return results.status();
-  LogBatch logs;
   for (size_t i = 0; i < owners.size(); ++i) {
     const Status& s = (*results)[i];
     Prepared& p = *owners[i];
@@ -355,8 +366,6 @@ Status Processor::Flush(Batch& batch, Moves& moves, DrainStats& stats) {
                                                           {"error", s.message()}});
     p.folder = Folder::kReview;
   }
-  logs.Flush();
-  if (!owners.empty() && on_recorded_) on_recorded_();
   for (const auto& item : batch.items) moves[item.folder].push_back(item.uid);
   return Status::Ok();
 }

@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "daemon/decide.h"
+#include "daemon/log.h"
 #include "daemon/ports.h"
 #include "daemon/read_mail.h"
 #include "daemon/store.h"
@@ -81,15 +82,16 @@ class Processor {
   Status ProcessMessages(const std::vector<uint32_t>& uids, DrainStats& stats);
   // Decides and records the mails of `todo` that need not wait (see Batch); leaves the
   // others, in order, in `todo` for the next pass.
-  Status ProcessPass(std::vector<const ReadMail*>& todo, Moves& moves, DrainStats& stats);
+  Status ProcessPass(std::vector<const ReadMail*>& todo, Moves& moves, DrainStats& stats,
+                     LogBatch& logs);
   // Clears the attempt counts of `keys` (ProcessMessages returned: no crash); returns
   // `processed` when it is an error, else the outcome of the clearing.
   Status ClearedAfter(Status processed, const std::vector<std::string>& keys);
   // Sets `wait` (and returns nothing useful) when the mail must wait for the next pass.
   Result<Prepared> Prepare(const ReadMail& mail, Batch& batch, bool& wait);
-  // Records the pass's batch in one transaction (its last use: the changes are moved out)
-  // and adds its mail to `moves`.
-  Status Flush(Batch& batch, Moves& moves, DrainStats& stats);
+  // Records the pass's batch in the chunk's group (its last use: the changes are moved
+  // out), adds its mail to `moves` and what to log of it to `logs`.
+  Status Flush(Batch& batch, Moves& moves, DrainStats& stats, LogBatch& logs);
   Result<std::vector<OutboxRow>> Render(const Decision& d, const Message& msg);
   const std::string& FolderName(Folder f) const;
 

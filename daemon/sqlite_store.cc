@@ -173,8 +173,11 @@ Status SqliteStore::CommitBatch(const std::vector<Change>& changes) {
 }
 
 Result<std::vector<Status>> SqliteStore::CommitEach(const std::vector<Change>& changes) {
-  Transaction txn(db_.get());
-  if (!txn.status().ok()) return txn.status();
+  std::optional<Transaction> txn;  // none inside a group: EndGroup commits
+  if (!group_open_) {
+    txn.emplace(db_.get());
+    if (!txn->status().ok()) return txn->status();
+  }
   std::vector<Status> results;
   results.reserve(changes.size());
   for (const Change& change : changes) {
@@ -189,16 +192,37 @@ Result<std::vector<Status>> SqliteStore::CommitEach(const std::vector<Change>& c
     if (!release.ok()) return release;
     results.push_back(std::move(s));
   }
-  Status s = txn.Commit();
-  if (!s.ok()) return s;
+  if (txn) {
+    Status s = txn->Commit();
+    if (!s.ok()) return s;
+  }
   return results;
 }
 
-Status SqliteStore::BeginRead() { return SqliteExec(db_.get(), "BEGIN"); }
+// Inside a group, reads are already in its transaction.
+Status SqliteStore::BeginRead() {
+  return group_open_ ? Status::Ok() : SqliteExec(db_.get(), "BEGIN");
+}
 
 void SqliteStore::EndRead() {
+  if (group_open_) return;
   // Nothing was written: a failed COMMIT can only leave the read open, so end it anyway.
   if (!SqliteExec(db_.get(), "COMMIT").ok()) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Status SqliteStore::BeginGroup() {
+  Status s = SqliteExec(db_.get(), "BEGIN IMMEDIATE");
+  group_open_ = s.ok();
+  return s;
+}
+
+Status SqliteStore::EndGroup(bool commit) {
+  if (!group_open_) return Status::Ok();
+  group_open_ = false;
+  Status s = commit ? SqliteExec(db_.get(), "COMMIT") : Status::Ok();
+  // A failed COMMIT leaves the transaction open; undone, the group's mail is tried again.
+  if (!commit || !s.ok()) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  return s;
 }
 
 // The order matters only for foreign keys: the request row first, its id is needed by

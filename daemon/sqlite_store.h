@@ -66,6 +66,8 @@ class SqliteStore : public Store {
   Status ClearAttempts(const std::vector<std::string>& keys) override;
   Status BeginRead() override;  // BEGIN (deferred): the snapshot starts at the first read
   void EndRead() override;
+  Status BeginGroup() override;  // BEGIN IMMEDIATE: holds the write lock until EndGroup
+  Status EndGroup(bool commit) override;
 
   // --- The sending connection's journal (store_sent_journal.h) ---
   // From now on, replies marked sent go to "<database>-sent" with one write(2), and are
@@ -171,6 +173,7 @@ class SqliteStore : public Store {
   std::string journal_path_;  // empty: marks go to the table
   std::optional<SentJournal> journal_;
   std::vector<JournaledMark> journaled_;  // appended, not yet folded
+  bool group_open_ = false;  // between BeginGroup and EndGroup
 };
 
 }  // namespace mailreqd

@@ -148,6 +148,18 @@ class Store {
   // write may be made in between. A store that has no such cost keeps these no-ops.
   virtual Status BeginRead() { return Status::Ok(); }
   virtual void EndRead() {}
+
+  // A group of CommitEach calls, made durable and visible to other connections at once
+  // by EndGroup(true) (one fsync); EndGroup(false) undoes all of it. Reads in between
+  // see the group's own writes. The processor records a chunk of mail in a pass or
+  // three (a mail waits for the next pass while an earlier one of its account is in
+  // this one), and each pass's commit used to pay an fsync of its own. No Commit in
+  // between, only CommitEach. A store without that cost keeps these no-ops.
+  virtual Status BeginGroup() { return Status::Ok(); }
+  virtual Status EndGroup(bool commit) {
+    (void)commit;
+    return Status::Ok();
+  }
 };
 
 // A read snapshot for the lifetime of a scope (see Store::BeginRead). If it cannot be

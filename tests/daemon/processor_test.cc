@@ -327,6 +327,21 @@ TEST_CASE("Processor hints each next chunk once the chunk before it is fetched",
   CHECK(w.mailbox.fetched[2].back() == 1100);
 }
 
+TEST_CASE("Processor moves nothing of a chunk whose group fails to commit", "[processor]") {
+  World w;
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "g1@x"), kFeb27Hk);
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "g2@x"), kFeb27Hk);
+  bool woken = false;
+  w.processor.OnRecorded([&] { woken = true; });
+  w.store.fail_end_group = Status::Transient("disk I/O error");
+  auto drained = w.processor.Drain(nullptr);
+  CHECK_FALSE(drained.ok());
+  CHECK(w.store.groups_ended == 1);  // both mails (two passes: one account) in one group
+  CHECK(w.mailbox.inbox.size() == 2);  // left for the next try
+  CHECK(w.mailbox.folders.empty());
+  CHECK_FALSE(woken);  // the sender is not told of replies that are not recorded
+}
+
 TEST_CASE("Processor gives no hint when a suspect's lone fetch comes next", "[processor][poison]") {
   // A mail tried before is fetched on its own after its chunk: a hint sent before that
   // would be dropped by the server session unread.

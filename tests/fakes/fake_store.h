@@ -22,6 +22,8 @@ class FakeStore : public Store {
   std::map<std::string, int> attempts;
   std::optional<Status> fail_next;
   int mark_calls = 0;  // MarkReplies transactions
+  int groups_ended = 0;
+  std::optional<Status> fail_end_group;  // the next EndGroup(true) fails (nothing undone here)
 
   void AddCustomer(const Customer& c) { customers[c.username] = c; }
   Subscription& AddSubscription(const std::string& user, const std::string& service,
@@ -41,6 +43,13 @@ class FakeStore : public Store {
   Result<int> Attempts(const std::string& key) override;
   Status AddAttempt(const std::vector<std::string>& keys) override;
   Status ClearAttempts(const std::vector<std::string>& keys) override;
+  Status EndGroup(bool commit) override {
+    ++groups_ended;
+    if (!commit || !fail_end_group) return Status::Ok();
+    Status s = *fail_end_group;
+    fail_end_group.reset();
+    return s;
+  }
 };
 
 }  // namespace mailreqd

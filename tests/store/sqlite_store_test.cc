@@ -230,6 +230,37 @@ TEST_CASE("SqliteStore CommitEach skips only the Changes that fail", "[sqlite]")
   CHECK(db.Count("outbox") == 3);
 }
 
+TEST_CASE("SqliteStore makes a group of CommitEach calls visible to others only at its end",
+          "[sqlite]") {
+  Seeded db;
+  REQUIRE(db.store->BeginGroup().ok());
+  REQUIRE(db.store->CommitEach({SampleChange(1)}).ok());
+  {
+    // A later pass of the group reads what the earlier one wrote...
+    ReadSnapshot snapshot(*db.store);
+    auto found = db.store->FindRequest(SampleChange(1).request.key);
+    REQUIRE(found.ok());
+    CHECK(found->has_value());
+  }
+  REQUIRE(db.store->CommitEach({SampleChange(2)}).ok());
+  CHECK(db.Count("requests") == 0);  // ...and another connection nothing yet
+  REQUIRE(db.store->EndGroup(true).ok());
+  CHECK(db.Count("requests") == 2);
+  CHECK(db.Count("outbox") == 2);
+}
+
+TEST_CASE("SqliteStore undoes a whole group that ends without commit", "[sqlite]") {
+  Seeded db;
+  REQUIRE(db.store->BeginGroup().ok());
+  REQUIRE(db.store->CommitEach({SampleChange(1)}).ok());
+  REQUIRE(db.store->CommitEach({SampleChange(2)}).ok());
+  REQUIRE(db.store->EndGroup(false).ok());
+  CHECK(db.Count("requests") == 0);
+  CHECK(db.Count("outbox_raw") == 0);
+  REQUIRE(db.store->Commit(SampleChange(1)).ok());  // the connection writes on as before
+  CHECK(db.Count("requests") == 1);
+}
+
 TEST_CASE("SqliteStore DueReplies returns pending replies due by now, oldest first",
           "[sqlite][outbox]") {
   Seeded db;
