@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "parsers/charset.h"
+#include "parsers/quoted_printable.h"
 
 namespace mailreqd {
 namespace {
@@ -346,6 +347,11 @@ std::string DecodeBase64(std::string_view text) {
 }
 
 std::string DecodeQuotedPrintable(std::string_view body) {
+  if (auto fast = DecodeWellFormedQuotedPrintable(body)) return std::move(*fast);
+  return DecodeQuotedPrintableWithMimetic(body);
+}
+
+std::string DecodeQuotedPrintableWithMimetic(std::string_view body) {
   std::string out;
   out.reserve(body.size());
   try {
