@@ -55,6 +55,7 @@ class BackgroundMoves : public Mailbox {
   // Waits until every queued move is done; returns (and forgets) the first error.
   Status Settle();
   uint64_t commands_sent() const;  // both sessions
+  uint64_t bodies_fetched() const { return reader_->bodies_fetched(); }
 
  private:
   static constexpr size_t kMoveBatch = 1000;

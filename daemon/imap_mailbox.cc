@@ -61,7 +61,9 @@ Status ImapMailbox::Settle() {
   const std::string tag = std::move(ahead_->tag);
   ahead_.reset();
   if (!conn_.connected()) return Status::Ok();
-  auto dropped = conn_.Await(tag, [](ImapLine&) {});
+  auto dropped = conn_.Await(tag, [this](ImapLine& line) {
+    if (IsFetch(line) && !line.literals.empty()) ++bodies_fetched_;
+  });
   return dropped.ok() ? Status::Ok() : dropped.status();
 }
 
@@ -164,6 +166,7 @@ Result<std::vector<RawMessage>> ImapMailbox::Fetch(const std::vector<uint32_t>& 
   if (!reply.ok()) return reply.status();
   for (auto& line : reply->untagged) {
     if (!IsFetch(line) || line.literals.empty()) continue;
+    ++bodies_fetched_;
     RawMessage m;
     m.uid = static_cast<uint32_t>(NumberAfter(line.text, "UID"));
     m.arrived = ParseInternalDate(QuotedAfter(line.text, "INTERNALDATE"));

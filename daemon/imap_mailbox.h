@@ -31,6 +31,9 @@ class ImapMailbox : public Mailbox {
 
   uint32_t uidvalidity() const { return uidvalidity_; }
   uint64_t commands_sent() const { return conn_.commands_sent(); }
+  // Message bodies the server sent, a dropped prefetch's included: more than the mails
+  // handled means bodies fetched twice.
+  uint64_t bodies_fetched() const { return bodies_fetched_; }
   Status Ready();  // connects and selects the inbox when needed
   void Close();  // the next call connects and selects afresh
 
@@ -55,6 +58,7 @@ class ImapMailbox : public Mailbox {
 
   ImapConnection conn_;
   std::optional<Ahead> ahead_;
+  uint64_t bodies_fetched_ = 0;
   std::string inbox_;
   uint32_t uidvalidity_ = 0;
   std::vector<std::string> known_folders_;

@@ -189,6 +189,7 @@ int RunOnce(Engine& e, bool dry_run) {
   // For scripts/bench.sh: IMAP commands per message is one of its figures.
   Log(LogLevel::kInfo, "drain-done", {{"messages", std::to_string(messages)},
                                       {"imap_commands", std::to_string(e.imap ? e.imap->commands_sent() : 0)},
+                                      {"imap_bodies", std::to_string(e.imap ? e.imap->bodies_fetched() : 0)},
                                       {"seconds", SecondsSince(start)}});
   if (dry_run) return 0;
   e.send_loop->Stop();  // what is left is sent here, so that the run ends when it is done

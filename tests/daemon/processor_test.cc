@@ -314,7 +314,7 @@ TEST_CASE("Outbox pauses all sending while the server is down", "[outbox]") {
 
 TEST_CASE("Processor hints each next chunk once the chunk before it is fetched", "[processor]") {
   World w;
-  for (int i = 0; i < 1100; ++i) {  // three chunks of at most 500
+  for (int i = 0; i < 600; ++i) {  // chunks of at most 250
     w.mailbox.Add(Mail("someone@example.org", "Hello", "A question.", "c" + std::to_string(i) + "@x"), kFeb27Hk);
   }
   REQUIRE(w.processor.Drain(nullptr).ok());
@@ -324,7 +324,7 @@ TEST_CASE("Processor hints each next chunk once the chunk before it is fetched",
   CHECK(w.mailbox.prefetched[0] == w.mailbox.fetched[1]);
   CHECK(w.mailbox.prefetched[1] == w.mailbox.fetched[2]);
   CHECK(w.mailbox.fetched[0].front() == 1);
-  CHECK(w.mailbox.fetched[2].back() == 1100);
+  CHECK(w.mailbox.fetched[2].back() == 600);
 }
 
 TEST_CASE("Processor moves nothing of a chunk whose group fails to commit", "[processor]") {
@@ -346,12 +346,12 @@ TEST_CASE("Processor gives no hint when a suspect's lone fetch comes next", "[pr
   // A mail tried before is fetched on its own after its chunk: a hint sent before that
   // would be dropped by the server session unread.
   World w;
-  for (int i = 0; i < 600; ++i) {
+  for (int i = 0; i < 300; ++i) {
     w.mailbox.Add(Mail("someone@example.org", "Hello", "A question.", "s" + std::to_string(i) + "@x"), kFeb27Hk);
   }
   w.store.attempts["7:3"] = 1;
   REQUIRE(w.processor.Drain(nullptr).ok());
-  CHECK(w.mailbox.fetched.size() == 3);  // 499 fresh, the suspect alone, then 100
+  CHECK(w.mailbox.fetched.size() == 3);  // 249 fresh, the suspect alone, then 50
   CHECK(w.mailbox.fetched[1] == std::vector<uint32_t>{3});
   CHECK(w.mailbox.prefetched.empty());
   CHECK(w.mailbox.inbox.empty());
