@@ -170,6 +170,15 @@ void StartSending(Engine& e, int max_delay_s, bool give_up) {
   e.send_loop = std::make_unique<SendLoop>(*e.outbox, max_delay_s, give_up, &g_stop);
   SendLoop* loop = e.send_loop.get();
   e.processor->OnRecorded([loop] { loop->Wake(); });
+  // Checkpoints copy the WAL into the database and fsync it: up to 80 MB at a time.
+  // The sending thread, mostly waiting on SMTP, does them on its own connection, so
+  // that the reading thread's commits never stop for one.
+  SqliteStore* sender = e.send_store.get();
+  loop->SetCheckpoint([sender] {
+    Status s = sender->Checkpoint();
+    if (!s.ok()) Log(LogLevel::kWarning, "checkpoint-failed", {{"error", s.message()}});
+  });
+  e.store->LeaveCheckpoints([loop] { loop->RequestCheckpoint(); });
 }
 
 int RunOnce(Engine& e, bool dry_run) {

@@ -1,6 +1,7 @@
 #include "daemon/send_loop.h"
 
 #include <chrono>
+#include <utility>
 
 #include "daemon/log.h"
 
@@ -29,6 +30,19 @@ void SendLoop::Wake() {
   cv_.notify_one();
 }
 
+void SendLoop::SetCheckpoint(std::function<void()> checkpoint) {
+  std::lock_guard<std::mutex> lock(mu_);
+  checkpoint_ = std::move(checkpoint);
+}
+
+void SendLoop::RequestCheckpoint() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    checkpoint_wanted_ = true;
+  }
+  cv_.notify_one();
+}
+
 void SendLoop::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -42,11 +56,16 @@ void SendLoop::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     woken_ = false;
+    const bool checkpoint = std::exchange(checkpoint_wanted_, false);
+    std::function<void()> run_checkpoint = checkpoint ? checkpoint_ : nullptr;
     lock.unlock();
+    if (run_checkpoint) run_checkpoint();
     auto sent = outbox_.SendDue(stop_, max_delay_s_, give_up_);
     if (!sent.ok()) Log(LogLevel::kWarning, "outbox-error", {{"error", sent.status().message()}});
     lock.lock();
-    if (!woken_ && !stopping_) cv_.wait_for(lock, kTick, [this] { return woken_ || stopping_; });
+    if (!woken_ && !stopping_ && !checkpoint_wanted_) {
+      cv_.wait_for(lock, kTick, [this] { return woken_ || stopping_ || checkpoint_wanted_; });
+    }
   }
 }
 

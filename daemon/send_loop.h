@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -22,6 +23,10 @@ class SendLoop {
 
   // New replies were recorded: send now rather than at the next tick. Any thread.
   void Wake();
+  // Runs `checkpoint` on the loop's thread, before its next round, each time
+  // RequestCheckpoint is called (several calls before it runs count once). Any thread.
+  void SetCheckpoint(std::function<void()> checkpoint);
+  void RequestCheckpoint();
   // Lets the batch in hand finish, then joins the thread. Idempotent.
   void Stop();
 
@@ -35,6 +40,8 @@ class SendLoop {
   std::mutex mu_;
   std::condition_variable cv_;
   bool woken_ = false;
+  bool checkpoint_wanted_ = false;
+  std::function<void()> checkpoint_;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -13,6 +13,9 @@
 namespace mailreqd {
 namespace {
 
+// WAL pages that make a checkpoint due (see Configure and LeaveCheckpoints).
+constexpr int kCheckpointPages = 20000;
+
 constexpr const char* kFindRequestKey = "SELECT 1 FROM requests WHERE key = ?";
 constexpr const char* kInsertRequest =
     "INSERT INTO requests (key, message_id, arrived, sender, kind, username, outcome, detail,"
@@ -142,7 +145,7 @@ Status SqliteStore::Configure(int busy_timeout_ms) {
   // a bigger transaction (an import of a large CSV) still spills past that.
   s = SqliteExec(db, "PRAGMA cache_spill = 4096");
   if (!s.ok()) return s;
-  s = SqliteExec(db, "PRAGMA wal_autocheckpoint = 20000");
+  s = SqliteExec(db, ("PRAGMA wal_autocheckpoint = " + std::to_string(kCheckpointPages)).c_str());
   if (!s.ok()) return s;
   return SqliteExec(db, "PRAGMA journal_size_limit = 8388608");
 }
@@ -197,6 +200,29 @@ Result<std::vector<Status>> SqliteStore::CommitEach(const std::vector<Change>& c
     if (!s.ok()) return s;
   }
   return results;
+}
+
+int SqliteStore::OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
+  auto* store = static_cast<SqliteStore*>(self);
+  if (pages >= 2 * store->wal_full_pages_) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= store->wal_full_pages_) {
+    store->wal_full_();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::LeaveCheckpoints(std::function<void()> wal_full, int pages) {
+  wal_full_ = std::move(wal_full);
+  wal_full_pages_ = pages;
+  sqlite3_wal_hook(db_.get(), &SqliteStore::OnWalCommit, this);  // replaces autocheckpoint
+}
+
+Status SqliteStore::Checkpoint() {
+  int rc = sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                     nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return SqliteStatus(db_.get(), rc, "checkpoint");
+  return Status::Ok();
 }
 
 // Inside a group, reads are already in its transaction.

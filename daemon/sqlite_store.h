@@ -66,6 +66,17 @@ class SqliteStore : public Store {
   Status ClearAttempts(const std::vector<std::string>& keys) override;
   Status BeginRead() override;  // BEGIN (deferred): the snapshot starts at the first read
   void EndRead() override;
+  // --- Checkpoints ---
+  // From now on, a commit of this connection that leaves `pages` or more in the WAL
+  // (by default 20,000, as for every connection) calls `wal_full` (on the committing
+  // thread) instead of checkpointing there, so that another thread calls Checkpoint()
+  // on its own connection, off this one's path. At twice that (the other thread is
+  // behind) this connection checkpoints itself.
+  void LeaveCheckpoints(std::function<void()> wal_full, int pages = 20000);
+  // A PASSIVE checkpoint: copies what it can of the WAL into the database, waiting for
+  // no reader or writer.
+  Status Checkpoint();
+
   Status BeginGroup() override;  // BEGIN IMMEDIATE: holds the write lock until EndGroup
   Status EndGroup(bool commit) override;
 
@@ -174,6 +185,9 @@ class SqliteStore : public Store {
   std::optional<SentJournal> journal_;
   std::vector<JournaledMark> journaled_;  // appended, not yet folded
   bool group_open_ = false;  // between BeginGroup and EndGroup
+  std::function<void()> wal_full_;  // see LeaveCheckpoints
+  int wal_full_pages_ = 0;
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
 };
 
 }  // namespace mailreqd

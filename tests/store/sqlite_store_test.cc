@@ -2,6 +2,7 @@
 #include "daemon/sqlite_store.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "daemon/sqlite_schema.h"
 #include "tests/store/store_fixtures.h"
@@ -259,6 +260,31 @@ TEST_CASE("SqliteStore undoes a whole group that ends without commit", "[sqlite]
   CHECK(db.Count("outbox_raw") == 0);
   REQUIRE(db.store->Commit(SampleChange(1)).ok());  // the connection writes on as before
   CHECK(db.Count("requests") == 1);
+}
+
+TEST_CASE("SqliteStore leaves a due checkpoint to another connection", "[sqlite]") {
+  Seeded db;
+  int wal_full = 0;
+  db.store->LeaveCheckpoints([&] { ++wal_full; }, 200);
+  const auto size_before = std::filesystem::file_size(db.path);
+  for (int n = 1; wal_full == 0 && n < 400; ++n) REQUIRE(db.store->Commit(SampleChange(n)).ok());
+  REQUIRE(wal_full == 1);
+  CHECK(std::filesystem::file_size(db.path) == size_before);  // nothing copied here
+  auto other = OpenStore(db.path);
+  REQUIRE(other->Checkpoint().ok());
+  CHECK(std::filesystem::file_size(db.path) > size_before);  // copied there
+}
+
+TEST_CASE("SqliteStore checkpoints itself when nobody else does for long", "[sqlite]") {
+  Seeded db;
+  int wal_full = 0;
+  db.store->LeaveCheckpoints([&] { ++wal_full; }, 100);  // and nobody answers
+  const auto size_before = std::filesystem::file_size(db.path);
+  for (int n = 1; n < 400 && std::filesystem::file_size(db.path) == size_before; ++n) {
+    REQUIRE(db.store->Commit(SampleChange(n)).ok());
+  }
+  CHECK(wal_full > 0);
+  CHECK(std::filesystem::file_size(db.path) > size_before);
 }
 
 TEST_CASE("SqliteStore DueReplies returns pending replies due by now, oldest first",
