@@ -1,5 +1,6 @@
 #include "daemon/read_mail.h"
 
+#include <atomic>
 #include <thread>
 
 #include "daemon/processor.h"
@@ -29,17 +30,20 @@ ReadMail ReadOne(const RawMessage& raw, const ClassifyConfig& config) {
 
 std::vector<ReadMail> ReadAll(std::span<const RawMessage> raws, const ClassifyConfig& config) {
   std::vector<ReadMail> out(raws.size());
-  // Every other mail each: sizes vary a lot, and neighbours are as alike as any two.
-  auto read_from = [&](size_t first) {
-    for (size_t i = first; i < raws.size(); i += 2) out[i] = ReadOne(raws[i], config);
-  };
   if (raws.size() < kShareFrom) {
     for (size_t i = 0; i < raws.size(); ++i) out[i] = ReadOne(raws[i], config);
     return out;
   }
+  // Each thread takes the next mail not taken yet. A fixed half each left this thread
+  // waiting whenever the helper lost its core to the IMAP server or the sender: 0.3 s
+  // of futex waits per 10,000 mails.
+  std::atomic<size_t> next{0};
+  auto read = [&] {
+    for (size_t i = next++; i < raws.size(); i = next++) out[i] = ReadOne(raws[i], config);
+  };
   {
-    std::jthread helper(read_from, 1);  // joined at the end of this block, even on a throw
-    read_from(0);
+    std::jthread helper(read);  // joined at the end of this block, even on a throw
+    read();
   }
   return out;
 }
