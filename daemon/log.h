@@ -32,6 +32,7 @@ class LogBatch {
 
   void Add(LogLevel level, std::string_view event, const LogFields& fields = {});
   void Flush();
+  void Discard() { lines_.clear(); }  // what was added did not happen after all
 
  private:
   std::string lines_;

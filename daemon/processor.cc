@@ -225,7 +225,10 @@ Status Processor::ProcessMessages(const std::vector<uint32_t>& uids, DrainStats&
   while (s.ok() && !todo.empty()) s = ProcessPass(todo, moves, chunk, logs);
   Status ended = store_.EndGroup(s.ok());
   if (s.ok()) s = ended;
-  if (!s.ok()) return s;  // nothing of the chunk is recorded: its mail stays, tried again
+  if (!s.ok()) {
+    logs.Discard();  // nothing of the chunk is recorded: its mail stays, tried again
+    return s;
+  }
   stats.messages += chunk.messages;
   stats.recorded += chunk.recorded;
   stats.bytes += chunk.bytes;
