@@ -7,6 +7,7 @@
 
 #include "parsers/charset.h"
 #include "parsers/mime_adapter.h"
+#include "parsers/quoted_printable.h"
 
 namespace mailreqd {
 namespace {
@@ -28,13 +29,6 @@ bool IsAllSpace(std::string_view s) {
     if (!IsSpace(c)) return false;
   }
   return true;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
 }
 
 // RFC 2047 §4.2: "_" is a space, "=XX" a byte; anything malformed stays as written.

@@ -6,18 +6,6 @@
 namespace mailreqd {
 namespace {
 
-// 0-15 for a hex digit, 16 for anything else.
-constexpr std::array<unsigned char, 256> kHexValue = [] {
-  std::array<unsigned char, 256> t{};
-  for (auto& v : t) v = 16;
-  for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<unsigned char>(c);
-  for (int c = 0; c < 6; ++c) {
-    t['A' + c] = static_cast<unsigned char>(10 + c);
-    t['a' + c] = static_cast<unsigned char>(10 + c);
-  }
-  return t;
-}();
-
 // Bytes copied as they are: printable ASCII but '=', and every 8-bit byte. Blanks and
 // line ends are looked at one by one.
 constexpr std::array<bool, 256> kPlain = [] {
@@ -29,6 +17,13 @@ constexpr std::array<bool, 256> kPlain = [] {
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
 
 std::optional<std::string> DecodeWellFormedQuotedPrintable(std::string_view body) {
   std::string out(body.size(), '\0');  // decoding never lengthens
@@ -44,10 +39,10 @@ std::optional<std::string> DecodeWellFormedQuotedPrintable(std::string_view body
     if (i == n) break;
     const char c = body[i];
     if (c == '=') {
-      if (i + 2 < n && kHexValue[static_cast<unsigned char>(body[i + 1])] < 16 &&
-          kHexValue[static_cast<unsigned char>(body[i + 2])] < 16) {
-        *o++ = static_cast<char>(kHexValue[static_cast<unsigned char>(body[i + 1])] << 4 |
-                                 kHexValue[static_cast<unsigned char>(body[i + 2])]);
+      const int hi = i + 2 < n ? HexValue(body[i + 1]) : -1;
+      const int lo = i + 2 < n ? HexValue(body[i + 2]) : -1;
+      if (hi >= 0 && lo >= 0) {
+        *o++ = static_cast<char>(hi * 16 + lo);
         i += 3;
       } else if (i + 2 < n && body[i + 1] == '\n') {
         i += 2;  // soft break (mimetic keeps "=" of one that ends the text: left to it)

@@ -20,4 +20,8 @@ namespace mailreqd {
 // come out as LF. Otherwise nullopt: the caller decodes another way.
 std::optional<std::string> DecodeWellFormedQuotedPrintable(std::string_view body);
 
+// 0-15 for a hex digit of either case, -1 for anything else: the "XX" of "=XX" here and
+// in RFC 2047's Q encoding.
+int HexValue(char c);
+
 }  // namespace mailreqd
