@@ -1,49 +1,16 @@
 #include "daemon/log.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <string>
 
+#include "tests/fakes/captured_stderr.h"
+
+using mailreqd::CapturedStderr;
 using mailreqd::Log;
 using mailreqd::LogBatch;
 using mailreqd::LogLevel;
-
-namespace {
-
-// Sends stderr to a temporary file while it lives; Text() reads what was written.
-class CapturedStderr {
- public:
-  CapturedStderr() : file_(std::tmpfile()), saved_(dup(STDERR_FILENO)) {
-    REQUIRE(file_ != nullptr);
-    REQUIRE(dup2(fileno(file_), STDERR_FILENO) == STDERR_FILENO);
-  }
-  ~CapturedStderr() {
-    dup2(saved_, STDERR_FILENO);
-    close(saved_);
-    std::fclose(file_);
-  }
-  std::string Text() const {
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    off_t at = 0;
-    while ((n = pread(fileno(file_), buf, sizeof buf, at)) > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      at += n;
-    }
-    return out;
-  }
-
- private:
-  std::FILE* file_;
-  int saved_;
-};
-
-}  // namespace
 
 TEST_CASE("LogBatch writes nothing until it is flushed, then the lines Log would write",
           "[log]") {

@@ -1,12 +1,10 @@
 // The processor and the decisions behind it, on fakes: who may ask, the confirmation
 // round trip, the privacy flows, the outbox, and poison messages.
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
-#include <cstdio>
 
 #include "daemon/outbox.h"
 #include "daemon/processor.h"
+#include "tests/fakes/captured_stderr.h"
 #include "tests/fakes/fake_ports.h"
 #include "tests/fakes/fake_store.h"
 
@@ -350,18 +348,9 @@ TEST_CASE("Processor logs no mail of a chunk whose group fails to commit", "[pro
   World w;
   w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "h1@x"), kFeb27Hk);
   w.store.fail_end_group = Status::Transient("disk I/O error");
-  std::FILE* captured = std::tmpfile();
-  REQUIRE(captured != nullptr);
-  const int saved = dup(STDERR_FILENO);
-  dup2(fileno(captured), STDERR_FILENO);
-  const bool ok = w.processor.Drain(nullptr).ok();
-  dup2(saved, STDERR_FILENO);
-  close(saved);
-  std::fseek(captured, 0, SEEK_END);
-  const long logged = std::ftell(captured);
-  std::fclose(captured);
-  CHECK_FALSE(ok);
-  CHECK(logged == 0);  // no "message" line for a mail that was not recorded
+  CapturedStderr captured;
+  CHECK_FALSE(w.processor.Drain(nullptr).ok());
+  CHECK(captured.Text().empty());  // no "message" line for a mail that was not recorded
 }
 
 TEST_CASE("Processor gives no hint when a suspect's lone fetch comes next", "[processor][poison]") {
