@@ -10,22 +10,9 @@ namespace mailreqd {
 namespace {
 
 using testing::OpenStore;
+using testing::PlanOf;
 using testing::RawDb;
 using testing::TempDir;
-
-// What EXPLAIN QUERY PLAN says of `sql`, one step per line.
-std::string PlanOf(RawDb& db, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db.get(), ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt,
-                             nullptr) == SQLITE_OK);
-  std::string plan;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
-    plan += "\n";
-  }
-  sqlite3_finalize(stmt);
-  return plan;
-}
 
 // A database as mailreqd left it at schema 4: one request, three replies with their text
 // in the outbox row (one due, one due later, one sent).

@@ -11,6 +11,7 @@ namespace mailreqd {
 namespace {
 
 using testing::OpenStore;
+using testing::PlanOf;
 using testing::RawDb;
 using testing::SampleChange;
 using testing::SampleCustomer;
@@ -61,17 +62,8 @@ TEST_CASE("SqliteStore finds an account's requests through an index", "[sqlite]"
   const std::string path = dir.File("plan.db");
   { auto store = OpenStore(path); }
   RawDb raw(path);
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(raw.get(),
-                             "EXPLAIN QUERY PLAN SELECT * FROM requests WHERE username = ?"
-                             " ORDER BY arrived, id",
-                             -1, &stmt, nullptr) == SQLITE_OK);
-  std::string plan;
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
-    plan += "\n";
-  }
-  sqlite3_finalize(stmt);
+  const std::string plan =
+      PlanOf(raw, "SELECT * FROM requests WHERE username = ? ORDER BY arrived, id");
   INFO(plan);
   CHECK(plan.find("SEARCH requests USING INDEX requests_username (username=?)") !=
         std::string::npos);

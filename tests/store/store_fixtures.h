@@ -72,6 +72,20 @@ class RawDb {
   sqlite3* db_ = nullptr;
 };
 
+// What EXPLAIN QUERY PLAN says of `sql`, one step per line.
+inline std::string PlanOf(RawDb& db, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db.get(), ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt,
+                             nullptr) == SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  return plan;
+}
+
 inline Customer SampleCustomer(const std::string& username) {
   return Customer{username,
                   username + "@example.com",
