@@ -1,6 +1,7 @@
 #include "daemon/smtp_session.h"
 
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -89,9 +90,13 @@ Status SmtpSession::Open() {
   curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(handle_, CURLOPT_HEADERDATA, this);
   ehlo_.clear();
+  greetings_ = 0;
   error_.AttachTo(handle_);
   const CURLcode rc = curl_easy_perform(handle_);
-  if (rc == CURLE_OK) return Status::Ok();
+  if (rc == CURLE_OK) {
+    plain_ = !UsesTls();
+    return Status::Ok();
+  }
   Close(true);
   return Status::Transient(std::string(kServerUnavailable) + error_.Describe(rc));
 }
@@ -112,9 +117,21 @@ size_t SmtpSession::OnHeader(char* buf, size_t size, size_t n, void* self) {
   auto* session = static_cast<SmtpSession*>(self);
   std::string line(buf, size * n);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  if (line.rfind("220", 0) == 0) session->ehlo_.clear();
+  if (line.rfind("220", 0) == 0) {
+    session->ehlo_.clear();
+    ++session->greetings_;
+  }
   if (line.size() > 4 && line.rfind("250", 0) == 0) session->ehlo_.push_back(FirstWordUpper(line));
   return size * n;
+}
+
+// libcurl's CURLINFO_TLS_SSL_PTR tells nothing for a CONNECT_ONLY handle (NULL even
+// over smtps://), so the session says it: smtps://, or a second 220, the answer to
+// STARTTLS. A multi-line greeting counts twice too, which only costs the shortcut.
+bool SmtpSession::UsesTls() const {
+  const char* scheme = nullptr;
+  curl_easy_getinfo(handle_, CURLINFO_SCHEME, &scheme);
+  return greetings_ > 1 || (scheme && strcasecmp(scheme, "smtps") == 0);
 }
 
 bool SmtpSession::Has(const std::string& keyword) const {
@@ -157,6 +174,10 @@ bool SmtpSession::Read(std::string& in) {
     if (rc == CURLE_AGAIN) return true;
     if (rc != CURLE_OK || n == 0) return false;  // n == 0: the server closed
     in.append(chunk, n);
+    // On plain TCP a short read took all there was: asking again only hears EAGAIN
+    // (one wasted recv per reply, 10,000 per drain). TLS may hold records back that
+    // the socket no longer shows, so there the loop goes on until EAGAIN.
+    if (plain_ && n < sizeof chunk) return true;
   }
 }
 

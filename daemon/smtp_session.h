@@ -81,13 +81,16 @@ class SmtpSession {
 
  private:
   static size_t OnHeader(char* buf, size_t size, size_t n, void* self);
+  bool UsesTls() const;
 
   const SmtpEndpoint& endpoint_;
   std::string url_;
   SmtpStopGrace* grace_;
   SmtpSockets* sockets_;
   CURL* handle_ = nullptr;
+  bool plain_ = false;  // no TLS on this session: a short read empties the socket
   CurlErrorText error_;  // what libcurl said about a failed connect
+  int greetings_ = 0;  // 220 replies while connecting: two when STARTTLS was taken
   std::vector<std::string> ehlo_;  // keywords of the EHLO reply being read or last read
 };
 
