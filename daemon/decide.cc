@@ -149,15 +149,16 @@ Result<Decision> Decider::Decide(const Incoming& in) {
 }
 
 Result<Identity> Decider::Identify(const Incoming& in) {
+  // A mail that names an account speaks for that one, found or not (ResolveIdentity):
+  // the sender's own accounts are only looked up for a mail that names none. That
+  // lookup, on an index of its own, was a fifth of the decision's database reads.
   std::optional<Customer> by_username;
+  std::vector<Customer> by_sender;
   if (in.request.username) {
     auto c = store_.FindCustomer(*in.request.username);
     if (!c.ok()) return c.status();
     by_username = *c;
-  }
-  std::vector<Customer> by_sender;
-  std::string from = NormalizeAddress(in.msg.from.addr);
-  if (!from.empty()) {
+  } else if (const std::string from = NormalizeAddress(in.msg.from.addr); !from.empty()) {
     auto found = store_.CustomersByEmail(from);
     if (!found.ok()) return found.status();
     by_sender = std::move(*found);

@@ -76,6 +76,21 @@ TEST_CASE("Processor cancels at once for the registered address", "[processor]")
   CHECK(w.mailbox.folders["Processed"].size() == 1);
 }
 
+TEST_CASE("Processor looks up the sender's accounts only for a mail that names none", "[processor][identity]") {
+  World w;
+  w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88\nService: streaming", "a1@x"), kFeb27Hk);
+  w.Run();
+  CHECK(w.Alice().status == "cancelling");
+  CHECK(w.store.email_lookups == 0);
+  SECTION("a mail without a username is matched by its sender") {
+    w.store.AddSubscription("bob", "streaming", BillingPeriod::kMonthly, {2026, 1, 31});
+    w.mailbox.Add(Mail("bob@example.net", "Unsubscribe", "Service: streaming", "b1@x"), kFeb27Hk);
+    w.Run();
+    CHECK(w.store.email_lookups == 1);
+    CHECK(w.store.subscriptions.back().status == "cancelling");
+  }
+}
+
 TEST_CASE("Processor keeps the first end date when asked twice", "[processor]") {
   World w;
   w.mailbox.Add(Mail("alice@example.com", "Unsubscribe", "Username: alice88", "a1@x"), kFeb27Hk);

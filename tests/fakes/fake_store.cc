@@ -37,6 +37,7 @@ Result<std::optional<Customer>> FakeStore::FindCustomer(const std::string& usern
 }
 
 Result<std::vector<Customer>> FakeStore::CustomersByEmail(const std::string& email) {
+  ++email_lookups;
   std::vector<Customer> out;
   for (const auto& [_, c] : customers) {
     if (Lower(c.email) == Lower(email)) out.push_back(c);

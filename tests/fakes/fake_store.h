@@ -22,6 +22,7 @@ class FakeStore : public Store {
   std::map<std::string, int> attempts;
   std::optional<Status> fail_next;
   int mark_calls = 0;  // MarkReplies transactions
+  int email_lookups = 0;  // CustomersByEmail calls
   int groups_ended = 0;
   std::optional<Status> fail_end_group;  // the next EndGroup(true) fails (nothing undone here)
 
