@@ -5,6 +5,8 @@
 #
 # Environment:
 #   BENCH_BIG=1             also drain 50,000 requests (peak RSS at 10k vs 50k; ~2 min more)
+#   BENCH_ROUNDS=R          naive, batched and mailreqd run in turn R times (default 3);
+#                           each run is printed, then the medians and their ratios
 #   BENCH_IDLE_SECONDS=S    how long to measure the idle daemon's CPU (default 60)
 #   BENCH_ONLY=parse|drain  run one half only
 #   BENCH_WORK=DIR          keep the work files there (default: a temp dir, removed)
@@ -77,7 +79,8 @@ fi
 
 if [ "$ONLY" != parse ]; then
   echo "== drain, latency, idle =="
-  args=(--binary "$BUILD/mailreqd" --work "$WORK" --n "$N" --idle-seconds "${BENCH_IDLE_SECONDS:-60}")
+  args=(--binary "$BUILD/mailreqd" --work "$WORK" --n "$N" --idle-seconds "${BENCH_IDLE_SECONDS:-60}"
+        --rounds "${BENCH_ROUNDS:-3}")
   [ "${BENCH_BIG:-0}" = 1 ] && args+=(--big)
   "$PY" "$ROOT/tests/bench/drain_bench.py" "${args[@]}"
 fi
