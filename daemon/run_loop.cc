@@ -67,6 +67,14 @@ struct Engine {
   std::unique_ptr<SqliteStore> send_store;
   std::unique_ptr<Outbox> outbox;
   std::unique_ptr<SendLoop> send_loop;  // last: stopped before what it uses goes
+
+  // The reading side's hooks (StartSending) call the send loop, which goes first: they
+  // are unhooked before any member is destroyed, so that no last commit (a store's
+  // closing fold) can reach a loop that is gone.
+  ~Engine() {
+    if (store) store->LeaveCheckpoints(nullptr);
+    if (processor) processor->OnRecorded(nullptr);
+  }
 };
 
 Result<std::string> Secret(const std::string& file) {

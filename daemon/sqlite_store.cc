@@ -13,9 +13,6 @@
 namespace mailreqd {
 namespace {
 
-// WAL pages that make a checkpoint due (see Configure and LeaveCheckpoints).
-constexpr int kCheckpointPages = 20000;
-
 constexpr const char* kFindRequestKey = "SELECT 1 FROM requests WHERE key = ?";
 constexpr const char* kInsertRequest =
     "INSERT INTO requests (key, message_id, arrived, sender, kind, username, outcome, detail,"
@@ -215,6 +212,10 @@ int SqliteStore::OnWalCommit(void* self, sqlite3* db, const char* name, int page
 void SqliteStore::LeaveCheckpoints(std::function<void()> wal_full, int pages) {
   wal_full_ = std::move(wal_full);
   wal_full_pages_ = pages;
+  if (!wal_full_) {
+    sqlite3_wal_autocheckpoint(db_.get(), pages);  // replaces our hook
+    return;
+  }
   sqlite3_wal_hook(db_.get(), &SqliteStore::OnWalCommit, this);  // replaces autocheckpoint
 }
 

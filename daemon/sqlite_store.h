@@ -71,8 +71,12 @@ class SqliteStore : public Store {
   // (by default 20,000, as for every connection) calls `wal_full` (on the committing
   // thread) instead of checkpointing there, so that another thread calls Checkpoint()
   // on its own connection, off this one's path. At twice that (the other thread is
-  // behind) this connection checkpoints itself.
-  void LeaveCheckpoints(std::function<void()> wal_full, int pages = 20000);
+  // behind) this connection checkpoints itself. An empty `wal_full` goes back to
+  // SQLite's own checkpoints on this connection, every `pages` (the other thread is
+  // going away).
+  void LeaveCheckpoints(std::function<void()> wal_full, int pages = kCheckpointPages);
+  // WAL pages that make a checkpoint due, on every connection (see Configure).
+  static constexpr int kCheckpointPages = 20000;
   // A PASSIVE checkpoint: copies what it can of the WAL into the database, waiting for
   // no reader or writer.
   Status Checkpoint();

@@ -267,6 +267,19 @@ TEST_CASE("SqliteStore leaves a due checkpoint to another connection", "[sqlite]
   CHECK(std::filesystem::file_size(db.path) > size_before);  // copied there
 }
 
+TEST_CASE("SqliteStore checkpoints on its own again once the hook is taken away", "[sqlite]") {
+  Seeded db;
+  int wal_full = 0;
+  db.store->LeaveCheckpoints([&] { ++wal_full; }, 100);
+  db.store->LeaveCheckpoints(nullptr, 100);  // as the Engine does before its loop goes
+  const auto size_before = std::filesystem::file_size(db.path);
+  for (int n = 1; n < 400 && std::filesystem::file_size(db.path) == size_before; ++n) {
+    REQUIRE(db.store->Commit(SampleChange(n)).ok());
+  }
+  CHECK(wal_full == 0);  // nothing calls the old hook
+  CHECK(std::filesystem::file_size(db.path) > size_before);  // SQLite checkpointed here
+}
+
 TEST_CASE("SqliteStore checkpoints itself when nobody else does for long", "[sqlite]") {
   Seeded db;
   int wal_full = 0;
