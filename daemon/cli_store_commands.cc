@@ -126,7 +126,9 @@ int RequestsCommand(const Args& args) {
       std::fprintf(stderr, "mailreqd requests: --since wants YYYY-MM-DD\n");
       return 64;
     }
-    since = DaysFromCivil(*d) * 86400;
+    // A day as the operator lives it: from midnight in the configured zone.
+    since = LocalMidnight(*d, db->config.timezone);
+    if (!since) return Fail(Status::Permanent("unknown timezone " + db->config.timezone));
   }
   auto rows = args.due ? db->store->DueRequests()
                        : db->store->Requests(since, args.kind.empty()
@@ -138,10 +140,8 @@ int RequestsCommand(const Args& args) {
       std::printf("%s\n", RequestJson(r).c_str());
       continue;
     }
-    std::time_t t = r.arrived;
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%d %H:%MZ", std::gmtime(&t));
-    std::printf("#%-6lld %s  %-16s %-18s %-10s %s%s\n", static_cast<long long>(r.id), when,
+    const std::string when = LocalDateTime(r.arrived, db->config.timezone);
+    std::printf("#%-6lld %s  %-16s %-18s %-10s %s%s\n", static_cast<long long>(r.id), when.c_str(),
                 r.kind.c_str(), r.outcome.c_str(),
                 r.due_on ? IsoDate(*r.due_on).c_str() : "-", r.detail.c_str(),
                 r.message_id.empty() ? "" : ("  <" + r.message_id + ">").c_str());

@@ -189,33 +189,67 @@ void UseZoneForProcess(const std::string& zone) {
   ::tzset();
 }
 
-std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone) {
+std::optional<long> UtcOffsetOf(int64_t unix_seconds, const std::string& zone) {
   // Offsets change only at transitions, which fall on quarter hours: one lookup per
   // zone and quarter hour serves every mail that arrived in it.
   constexpr int64_t kBucket = 900;
   static std::mutex mu;
   static std::map<std::pair<std::string, int64_t>, long> cache;
   int64_t bucket = unix_seconds >= 0 ? unix_seconds / kBucket : (unix_seconds - kBucket + 1) / kBucket;
-  std::optional<long> offset;
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = cache.find({zone, bucket});
-    if (it != cache.end()) offset = it->second;
+    if (it != cache.end()) return it->second;
   }
-  if (!offset) {
-    // glibc silently falls back to UTC for a zone it cannot load, hence the check first.
-    if (!IsKnownZone(zone)) return std::nullopt;
-    offset = UtcOffsetSlow(bucket * kBucket, zone);
-    if (!offset) return std::nullopt;
-    std::lock_guard<std::mutex> lock(mu);
-    // Bounded, whatever the mailbox holds: mail of one day needs 96 entries, a backlog
-    // spread over years more than any cache should keep (each miss costs microseconds).
-    if (cache.size() >= 4096) cache.clear();
-    cache[{zone, bucket}] = *offset;
-  }
+  // glibc silently falls back to UTC for a zone it cannot load, hence the check first.
+  if (!IsKnownZone(zone)) return std::nullopt;
+  std::optional<long> offset = UtcOffsetSlow(bucket * kBucket, zone);
+  if (!offset) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu);
+  // Bounded, whatever the mailbox holds: mail of one day needs 96 entries, a backlog
+  // spread over years more than any cache should keep (each miss costs microseconds).
+  if (cache.size() >= 4096) cache.clear();
+  cache[{zone, bucket}] = *offset;
+  return offset;
+}
+
+std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone) {
+  std::optional<long> offset = UtcOffsetOf(unix_seconds, zone);
+  if (!offset) return std::nullopt;
   int64_t local = unix_seconds + *offset;
   int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
   return CivilFromDays(days);
+}
+
+std::string LocalDateTime(int64_t unix_seconds, const std::string& zone) {
+  const long offset = UtcOffsetOf(unix_seconds, zone).value_or(0);
+  const int64_t local = unix_seconds + offset;
+  const int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+  const int minute = static_cast<int>((local - days * 86400) / 60);
+  const int off = static_cast<int>(std::labs(offset) / 60);  // at most 26 hours
+  char text[32];
+  if (offset == 0) {
+    std::snprintf(text, sizeof text, " %02d:%02dZ", minute / 60, minute % 60);
+  } else {
+    std::snprintf(text, sizeof text, " %02d:%02d%c%02d:%02d", minute / 60, minute % 60,
+                  offset < 0 ? '-' : '+', off / 60, off % 60);
+  }
+  return IsoDate(CivilFromDays(days)) + text;
+}
+
+std::optional<int64_t> LocalMidnight(Date day, const std::string& zone) {
+  // Local time is never more than 14 hours ahead of UTC nor 12 behind, so 16 hours
+  // before the day's UTC midnight it is still the day before, 16 hours after it is the
+  // day (or the next): the first second of the day lies between, found by halving.
+  const int64_t target = DaysFromCivil(day);
+  int64_t before = target * 86400 - 16 * 3600;
+  int64_t after = target * 86400 + 16 * 3600;
+  if (!LocalDateOf(before, zone)) return std::nullopt;
+  while (after - before > 1) {
+    const int64_t mid = before + (after - before) / 2;
+    (DaysFromCivil(*LocalDateOf(mid, zone)) < target ? before : after) = mid;
+  }
+  return after;
 }
 
 }  // namespace mailreqd

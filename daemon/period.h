@@ -53,6 +53,16 @@ Date StatutoryDueDate(Date arrived_local);  // arrived_local + 40 days
 // UseZoneForProcess) it only calls localtime_r; for another it sets TZ, under a mutex,
 // and restores it, which is safe only while no other thread reads the environment.
 std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone);
+// The zone's offset from UTC at that instant, in seconds (+28800 in Hong Kong), as
+// LocalDateOf finds it; nullopt for an unknown zone.
+std::optional<long> UtcOffsetOf(int64_t unix_seconds, const std::string& zone);
+// The first second of `day` in the zone (its local midnight, or later when a clock
+// change skips midnight); nullopt for an unknown zone.
+std::optional<int64_t> LocalMidnight(Date day, const std::string& zone);
+// "2026-11-26 09:05+08:00": the instant in the zone, to the minute, with its offset, so
+// that it reads as local time and still names one instant ("Z" for UTC, and for a zone
+// that cannot be read).
+std::string LocalDateTime(int64_t unix_seconds, const std::string& zone);
 // Makes `zone` the process's TZ, so that LocalDateOf(…, zone) never changes the
 // environment. Call it while no other thread runs (setenv is not thread-safe).
 void UseZoneForProcess(const std::string& zone);

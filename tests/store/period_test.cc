@@ -208,4 +208,21 @@ TEST_CASE("IsKnownZone accepts zone files and rejects paths and junk", "[period]
   CHECK_FALSE(LocalDateOf(0, "Nowhere/Special"));
 }
 
+TEST_CASE("LocalMidnight is the first second of the day in the zone", "[period][zone]") {
+  CHECK(LocalMidnight(D("2026-11-26"), "Asia/Hong_Kong") == 1795622400);  // 16:00Z the day before
+  CHECK(LocalMidnight(D("2026-03-08"), "America/New_York") == 1772946000);  // DST starts at 02:00
+  CHECK(LocalMidnight(D("2026-11-26"), "UTC") == 1795651200);
+  // Sao Paulo's clocks went from 00:00 to 01:00 on 2018-11-04: that day began at 01:00.
+  CHECK(LocalMidnight(D("2018-11-04"), "America/Sao_Paulo") == 1541300400);
+  CHECK_FALSE(LocalMidnight(D("2026-11-26"), "Nowhere/Special"));
+}
+
+TEST_CASE("LocalDateTime writes the local minute with the zone's offset", "[period][zone]") {
+  constexpr int64_t kFeb27Hk = 1772154000;  // 2026-02-27 09:00 in Hong Kong
+  CHECK(LocalDateTime(kFeb27Hk, "Asia/Hong_Kong") == "2026-02-27 09:00+08:00");
+  CHECK(LocalDateTime(kFeb27Hk, "UTC") == "2026-02-27 01:00Z");
+  CHECK(LocalDateTime(kFeb27Hk, "America/St_Johns") == "2026-02-26 21:30-03:30");
+  CHECK(LocalDateTime(kFeb27Hk, "Nowhere/Special") == "2026-02-27 01:00Z");
+}
+
 }  // namespace mailreqd
