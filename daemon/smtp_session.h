@@ -88,9 +88,9 @@ class SmtpSession {
   SmtpStopGrace* grace_;
   SmtpSockets* sockets_;
   CURL* handle_ = nullptr;
-  bool plain_ = false;  // no TLS on this session: a short read empties the socket
   CurlErrorText error_;  // what libcurl said about a failed connect
-  int greetings_ = 0;  // 220 replies while connecting: two when STARTTLS was taken
+  int greetings_ = 0;    // 220 replies while connecting: two when STARTTLS was taken
+  bool plain_ = false;   // no TLS on this session: a short read empties the socket
   std::vector<std::string> ehlo_;  // keywords of the EHLO reply being read or last read
 };
 
