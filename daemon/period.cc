@@ -195,7 +195,7 @@ std::optional<long> UtcOffsetOf(int64_t unix_seconds, const std::string& zone) {
   constexpr int64_t kBucket = 900;
   static std::mutex mu;
   static std::map<std::pair<std::string, int64_t>, long> cache;
-  int64_t bucket = unix_seconds >= 0 ? unix_seconds / kBucket : (unix_seconds - kBucket + 1) / kBucket;
+  const int64_t bucket = FloorDiv(unix_seconds, kBucket);
   {
     std::lock_guard<std::mutex> lock(mu);
     auto it = cache.find({zone, bucket});
@@ -217,14 +217,14 @@ std::optional<Date> LocalDateOf(int64_t unix_seconds, const std::string& zone) {
   std::optional<long> offset = UtcOffsetOf(unix_seconds, zone);
   if (!offset) return std::nullopt;
   int64_t local = unix_seconds + *offset;
-  int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+  const int64_t days = FloorDiv(local, 86400);
   return CivilFromDays(days);
 }
 
 std::string LocalDateTime(int64_t unix_seconds, const std::string& zone) {
   const long offset = UtcOffsetOf(unix_seconds, zone).value_or(0);
   const int64_t local = unix_seconds + offset;
-  const int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+  const int64_t days = FloorDiv(local, 86400);
   const int minute = static_cast<int>((local - days * 86400) / 60);
   const int off = static_cast<int>(std::labs(offset) / 60);  // at most 26 hours
   char text[32];
