@@ -15,9 +15,8 @@ namespace mailreqd {
 
 // The decoded text when `body` is well-formed: every '=' starts "=XX" (two hex digits,
 // either case) or a soft break "=\r\n" / "=\n" (not last); every CR is followed by LF,
-// no LF by CR; no blank
-// (space, tab) ends a line or the text; no control byte but TAB, CR, LF. Hard breaks
-// come out as LF. Otherwise nullopt: the caller decodes another way.
+// no LF by CR; no blank (space, tab) ends a line or the text; no control byte but TAB,
+// CR, LF. Hard breaks come out as LF. Otherwise nullopt: the caller decodes another way.
 std::optional<std::string> DecodeWellFormedQuotedPrintable(std::string_view body);
 
 // 0-15 for a hex digit of either case, -1 for anything else: the "XX" of "=XX" here and
