@@ -167,6 +167,10 @@ class SqliteStore : public Store {
   bool Journal(const std::vector<OutboxRow>& rows);
   // Opens the journal when asked for and free; folds what it holds.
   Status TakeJournal();
+  // CommitEach's two ways: all changes in one savepoint (empty when one is refused), or
+  // each in its own.
+  Result<std::vector<Status>> ApplyAll(const std::vector<Change>& changes);
+  Result<std::vector<Status>> ApplyEach(const std::vector<Change>& changes);
   int JournaledSince(const std::string& recipient, int64_t since) const;
   // The first `limit` of the outbox row `ids` that the journal does not hold.
   std::vector<int64_t> NotJournaled(std::vector<int64_t> ids, int limit) const;

@@ -223,6 +223,23 @@ TEST_CASE("SqliteStore CommitEach skips only the Changes that fail", "[sqlite]")
   CHECK(db.Count("outbox") == 3);
 }
 
+TEST_CASE("SqliteStore CommitEach in a group keeps the earlier pass when a Change fails",
+          "[sqlite]") {
+  Seeded db;
+  REQUIRE(db.store->BeginGroup().ok());
+  REQUIRE(db.store->CommitEach({SampleChange(1)}).ok());
+  auto results = db.store->CommitEach({SampleChange(2), SampleChange(1), SampleChange(3)});
+  REQUIRE(results.ok());
+  REQUIRE(results->size() == 3);
+  CHECK((*results)[0].ok());
+  CHECK((*results)[1].message() == "duplicate request");
+  CHECK((*results)[2].ok());
+  REQUIRE(db.store->EndGroup(true).ok());
+  CHECK(db.Count("requests") == 3);
+  CHECK(db.Count("outbox") == 3);  // the refused try left none of its own
+  CHECK(db.Count("outbox_raw") == 3);
+}
+
 TEST_CASE("SqliteStore makes a group of CommitEach calls visible to others only at its end",
           "[sqlite]") {
   Seeded db;
