@@ -1,7 +1,5 @@
 // SqliteStore: what became of each reply (MarkReplies), and the journal of replies the
 // server accepted that the sending connection keeps (store_sent_journal.h).
-#include <strings.h>
-
 #include <algorithm>
 #include <unordered_set>
 #include <utility>
@@ -22,6 +20,14 @@ constexpr const char* kMarkSent =
 // Marks held in the journal before they are folded even without a read of the outbox:
 // a bound on the memory they take and on the work a fold does at once.
 constexpr size_t kMaxJournaled = 1000;
+
+// SQLite's NOCASE, which the outbox_recipient_sent index compares with, folds ASCII only.
+std::string LowerAscii(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
 
 bool AllSent(const std::vector<OutboxRow>& rows) {
   return std::all_of(rows.begin(), rows.end(),
@@ -55,7 +61,10 @@ bool SqliteStore::Journal(const std::vector<OutboxRow>& rows) {
   for (const OutboxRow& r : rows) lines.push_back({r.id, r.attempts, *r.sent_at});
   // When the disk refuses the journal, the database may still take the marks.
   if (!journal_->Append(lines).ok()) return false;
-  for (size_t i = 0; i < rows.size(); ++i) journaled_.push_back({lines[i], rows[i].recipient});
+  for (size_t i = 0; i < rows.size(); ++i) {
+    journaled_.push_back(lines[i]);
+    journaled_to_[LowerAscii(rows[i].recipient)].push_back(lines[i].sent_at);
+  }
   return true;
 }
 
@@ -92,7 +101,7 @@ Status SqliteStore::TakeJournal() {
   auto left = (*opened)->ReadAll();   // what the last holder did not fold (it died)
   if (!left.ok()) return left.status();
   journal_ = std::move(*opened);
-  for (const SentMark& m : *left) journaled_.push_back({m, ""});
+  journaled_.insert(journaled_.end(), left->begin(), left->end());
   return FoldSentMarks();
 }
 
@@ -102,12 +111,12 @@ Status SqliteStore::FoldSentMarks() {
   s = WithoutFsync([&] {
     Transaction tx(db_.get());
     if (!tx.status().ok()) return tx.status();
-    for (const JournaledMark& m : journaled_) {
+    for (const SentMark& m : journaled_) {
       // A row gone since (none are deleted today) has nothing left to mark.
       Status run = Prepare(kMarkSent)
-                       .BindInt(m.mark.attempts)
-                       .BindInt(m.mark.sent_at)
-                       .BindInt(m.mark.id)
+                       .BindInt(m.attempts)
+                       .BindInt(m.sent_at)
+                       .BindInt(m.id)
                        .Run();
       if (!run.ok()) return run;
     }
@@ -115,6 +124,7 @@ Status SqliteStore::FoldSentMarks() {
   });
   if (!s.ok()) return s;  // the journal keeps them: a later fold, or the next holder
   journaled_.clear();
+  journaled_to_.clear();
   // A crash before this folds the same marks again, which changes nothing.
   return journal_->Clear();
 }
@@ -122,7 +132,7 @@ Status SqliteStore::FoldSentMarks() {
 std::vector<int64_t> SqliteStore::NotJournaled(std::vector<int64_t> ids, int limit) const {
   if (!journaled_.empty()) {
     std::unordered_set<int64_t> sent;
-    for (const JournaledMark& m : journaled_) sent.insert(m.mark.id);
+    for (const SentMark& m : journaled_) sent.insert(m.id);
     std::erase_if(ids, [&](int64_t id) { return sent.count(id) > 0; });
   }
   if (ids.size() > static_cast<size_t>(limit)) ids.resize(static_cast<size_t>(limit));
@@ -130,11 +140,14 @@ std::vector<int64_t> SqliteStore::NotJournaled(std::vector<int64_t> ids, int lim
 }
 
 int SqliteStore::JournaledSince(const std::string& recipient, int64_t since) const {
-  return static_cast<int>(
-      std::count_if(journaled_.begin(), journaled_.end(), [&](const JournaledMark& m) {
-        return m.mark.sent_at >= since &&
-               (recipient.empty() || strcasecmp(m.recipient.c_str(), recipient.c_str()) == 0);
-      }));
+  auto after = [since](int64_t sent_at) { return sent_at >= since; };
+  if (recipient.empty()) {
+    return static_cast<int>(std::count_if(journaled_.begin(), journaled_.end(),
+                                          [&](const SentMark& m) { return after(m.sent_at); }));
+  }
+  auto it = journaled_to_.find(LowerAscii(recipient));
+  if (it == journaled_to_.end()) return 0;
+  return static_cast<int>(std::count_if(it->second.begin(), it->second.end(), after));
 }
 
 }  // namespace mailreqd
