@@ -311,11 +311,13 @@ Request Classify(const Message& msg, const ClassifyConfig& cfg) {
   }
 
   Evidence ev;
-  const KeywordIndex extra = ExtraKeywords(cfg);
   const std::string subject_form = MatchFormOfFolded(subject);
-  for (const KeywordIndex* keywords : {&BuiltinKeywords(), &extra}) {
-    AddHits(subject_form, *keywords, true, ev);
-    AddHits(words_form, *keywords, false, ev);
+  AddHits(subject_form, BuiltinKeywords(), true, ev);
+  AddHits(words_form, BuiltinKeywords(), false, ev);
+  if (!cfg.extra_keywords.empty()) {  // an index is 8 KB to set up: only when there are any
+    const KeywordIndex extra = ExtraKeywords(cfg);
+    AddHits(subject_form, extra, true, ev);
+    AddHits(words_form, extra, false, ev);
   }
   CorrectionFields fields = FindCorrectionFields(folded);
   req.kind = ChooseKind(ev, reply_subject, req.username || req.service, fields.announced_new);
