@@ -74,9 +74,20 @@ std::optional<Date> ParseIsoDate(std::string_view s) {
 }
 
 std::string IsoDate(Date d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
-  return buf;
+  // Digit by digit: snprintf took 1,700 instructions, and a drain formats a few dates per
+  // request (0.5% of it). Years outside 0-9999 never come from a valid anchor.
+  if (d.year < 0 || d.year > 9999 || d.month < 0 || d.month > 99 || d.day < 0 || d.day > 99) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", d.year, d.month, d.day);
+    return buf;
+  }
+  std::string out = "0000-00-00";
+  for (int i = 3, y = d.year; i >= 0; --i, y /= 10) out[i] = static_cast<char>('0' + y % 10);
+  out[5] = static_cast<char>('0' + d.month / 10);
+  out[6] = static_cast<char>('0' + d.month % 10);
+  out[8] = static_cast<char>('0' + d.day / 10);
+  out[9] = static_cast<char>('0' + d.day % 10);
+  return out;
 }
 
 std::string LongDate(Date d) {

@@ -47,6 +47,9 @@ TEST_CASE("ParseIsoDate accepts only real YYYY-MM-DD dates", "[period]") {
 
 TEST_CASE("Date formats as ISO and as a long English date", "[period]") {
   CHECK(IsoDate(Date{2026, 2, 27}) == "2026-02-27");
+  CHECK(IsoDate(Date{2026, 12, 31}) == "2026-12-31");
+  CHECK(IsoDate(Date{33, 1, 5}) == "0033-01-05");
+  CHECK(IsoDate(Date{12345, 1, 1}) == "12345-01-01");  // beyond four digits: all of them
   CHECK(LongDate(Date{2026, 2, 27}) == "27 February 2026");
   CHECK(LongDate(Date{2026, 12, 1}) == "1 December 2026");
   CHECK(PeriodName(kYearly) == std::string("yearly"));
