@@ -199,14 +199,21 @@ Result<std::vector<Status>> SqliteStore::ApplyAll(const std::vector<Change>& cha
   Status s = Prepare(kSavepointAll).Run();
   for (size_t i = 0; s.ok() && i < changes.size(); ++i) s = ApplyChange(changes[i]);
   if (s.kind() == ErrorKind::kTransient || s.kind() == ErrorKind::kFatal) return s;
-  if (!s.ok()) {
-    Status undo = Prepare(kRollbackToAll).Run();
-    if (!undo.ok()) return undo;
-  }
-  Status release = Prepare(kReleaseAll).Run();
-  if (!release.ok()) return release;
+  Status ended = EndSavepoint(s, kRollbackToAll, kReleaseAll);
+  if (!ended.ok()) return ended;
   if (!s.ok()) return std::vector<Status>{};
   return std::vector<Status>(changes.size(), Status::Ok());
+}
+
+// Ends the savepoint that `rollback_to` and `release` name, undoing it first when what
+// it held was refused (`applied` not ok).
+Status SqliteStore::EndSavepoint(const Status& applied, const char* rollback_to,
+                                 const char* release) {
+  if (!applied.ok()) {
+    Status undo = Prepare(rollback_to).Run();
+    if (!undo.ok()) return undo;
+  }
+  return Prepare(release).Run();
 }
 
 // Each change in its own savepoint, so that a refused one leaves the others applied.
@@ -217,12 +224,8 @@ Result<std::vector<Status>> SqliteStore::ApplyEach(const std::vector<Change>& ch
     Status s = Prepare(kSavepoint).Run();
     if (s.ok()) s = ApplyChange(change);
     if (s.kind() == ErrorKind::kTransient || s.kind() == ErrorKind::kFatal) return s;
-    if (!s.ok()) {
-      Status undo = Prepare(kRollbackTo).Run();
-      if (!undo.ok()) return undo;
-    }
-    Status release = Prepare(kRelease).Run();
-    if (!release.ok()) return release;
+    Status ended = EndSavepoint(s, kRollbackTo, kRelease);
+    if (!ended.ok()) return ended;
     results.push_back(std::move(s));
   }
   return results;

@@ -171,6 +171,7 @@ class SqliteStore : public Store {
   // each in its own.
   Result<std::vector<Status>> ApplyAll(const std::vector<Change>& changes);
   Result<std::vector<Status>> ApplyEach(const std::vector<Change>& changes);
+  Status EndSavepoint(const Status& applied, const char* rollback_to, const char* release);
   // The steps of writing one Change, inside the caller's transaction.
   Status ApplyChange(const Change& change);
   Result<int64_t> InsertRequest(const RequestRecord& r);
