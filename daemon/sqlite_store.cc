@@ -46,6 +46,12 @@ constexpr const char* kSuppress =
     "INSERT INTO suppression (email, added_at) VALUES (?, unixepoch())"
     " ON CONFLICT (email) DO NOTHING";
 
+// An error that undoes the caller's whole transaction while Changes are applied: a
+// transient one (tried again later) or a fatal one. A permanent one refuses one Change.
+bool EndsGroup(const Status& s) {
+  return s.kind() == ErrorKind::kTransient || s.kind() == ErrorKind::kFatal;
+}
+
 // Reads the one-row answer of a pragma that reports a setting, e.g. journal_mode.
 Result<std::string> PragmaText(sqlite3* db, const char* sql) {
   sqlite3_stmt* raw = nullptr;
@@ -198,7 +204,7 @@ Result<std::vector<Status>> SqliteStore::CommitEach(const std::vector<Change>& c
 Result<std::vector<Status>> SqliteStore::ApplyAll(const std::vector<Change>& changes) {
   Status s = Prepare(kSavepointAll).Run();
   for (size_t i = 0; s.ok() && i < changes.size(); ++i) s = ApplyChange(changes[i]);
-  if (s.kind() == ErrorKind::kTransient || s.kind() == ErrorKind::kFatal) return s;
+  if (EndsGroup(s)) return s;
   Status ended = EndSavepoint(s, kRollbackToAll, kReleaseAll);
   if (!ended.ok()) return ended;
   if (!s.ok()) return std::vector<Status>{};
@@ -223,7 +229,7 @@ Result<std::vector<Status>> SqliteStore::ApplyEach(const std::vector<Change>& ch
   for (const Change& change : changes) {
     Status s = Prepare(kSavepoint).Run();
     if (s.ok()) s = ApplyChange(change);
-    if (s.kind() == ErrorKind::kTransient || s.kind() == ErrorKind::kFatal) return s;
+    if (EndsGroup(s)) return s;
     Status ended = EndSavepoint(s, kRollbackTo, kRelease);
     if (!ended.ok()) return ended;
     results.push_back(std::move(s));
