@@ -410,7 +410,7 @@ def report_ratios(rounds):
 
 
 def report(r):
-    say(f"{r['name']:<22} msgs={r['msgs']:>6}  {r['msgs'] / r['wall']:>8.0f} msg/s  "
+    say(f"{r['name']:<22} msgs={r['msgs']:>6}  {speed(r):>8.0f} msg/s  "
         f"{r['bytes'] / r['wall'] / 1e6:>6.2f} MB/s  wall={r['wall']:.1f}s cpu={r['cpu']:.1f}s  "
         f"peak_rss={r['rss'] / 1024:.1f} MB  imap_cmds/msg={r['commands'] / max(r['msgs'], 1):.4f}  "
         f"replies={r['replies']}")
