@@ -121,6 +121,7 @@ Status SqliteStore::Configure(int busy_timeout_ms) {
   sqlite3_extended_result_codes(db, 1);
   int rc = sqlite3_busy_timeout(db, busy_timeout_ms);
   if (rc != SQLITE_OK) return SqliteStatus(db, rc, "busy_timeout");
+  busy_timeout_ms_ = busy_timeout_ms;
   Status s = SqliteExec(db, "PRAGMA foreign_keys = ON");
   if (!s.ok()) return s;
   // Group commit gives each request a savepoint, and SQLite backs every savepoint with a

@@ -86,14 +86,17 @@ class SqliteStore : public Store {
 
   // --- The sending connection's journal (store_sent_journal.h) ---
   // From now on, replies marked sent go to "<database>-sent" with one write(2), and are
-  // folded into the outbox table every 1,000 marks, when DueReplies finds nothing left
-  // to send, and when this object is destroyed; DueReplies leaves them out meanwhile.
+  // folded into the outbox table: from 1,000 marks on when the write lock is free (at
+  // 4,000 whether or not), when DueReplies finds nothing left to send and the lock is
+  // free, and when this object is destroyed. DueReplies leaves them out meanwhile.
   // The first use folds what a crashed holder left. Only one connection has the journal
   // at a time; others write their marks directly.
   void JournalSentMarks();
   // Writes the journaled marks into the outbox table (synchronous=NORMAL) and empties
-  // the journal. Transient when the database is busy: the journal keeps them.
-  Status FoldSentMarks();
+  // the journal. Transient when the database is busy: the journal keeps them. kIfFree
+  // does nothing while another connection holds the write lock (see MarkReplies).
+  enum class Wait { kForLock, kIfFree };
+  Status FoldSentMarks(Wait wait = Wait::kForLock);
 
   // --- Group commit ---
   // All Changes in one transaction, all or nothing. On failure nothing is written and
@@ -161,6 +164,8 @@ class SqliteStore : public Store {
   bool Journal(const std::vector<OutboxRow>& rows);
   // Opens the journal when asked for and free; folds what it holds.
   Status TakeJournal();
+  // Folds when the journal is long: see MarkReplies.
+  Status FoldIfLong();
   int JournaledSince(const std::string& recipient, int64_t since) const;
   // The first `limit` of the outbox row `ids` that the journal does not hold.
   std::vector<int64_t> NotJournaled(std::vector<int64_t> ids, int limit) const;
@@ -191,6 +196,8 @@ class SqliteStore : public Store {
   // the whole journal per reply was 3% of a drain. Marks a crashed holder left name
   // none; they count only towards all replies.
   std::unordered_map<std::string, std::vector<int64_t>> journaled_to_;
+  size_t next_fold_try_ = 0;  // FoldIfLong tries no fold before the journal holds this many
+  int busy_timeout_ms_ = 0;
   bool group_open_ = false;  // between BeginGroup and EndGroup
   std::function<void()> wal_full_;  // see LeaveCheckpoints
   int wal_full_pages_ = 0;

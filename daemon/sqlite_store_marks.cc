@@ -17,9 +17,15 @@ constexpr const char* kMarkReply =
 constexpr const char* kMarkSent =
     "UPDATE outbox SET status = 'sent', attempts = ?, last_error = '', sent_at = ? WHERE id = ?";
 
-// Marks held in the journal before they are folded even without a read of the outbox:
-// a bound on the memory they take and on the work a fold does at once.
-constexpr size_t kMaxJournaled = 1000;
+// Marks held in the journal before a fold is tried, and before one waits for the write
+// lock: a bound on the memory they take, on the work a fold does at once, and on the ids
+// DueReplies reads past. A drain holds the write lock for most of each chunk, and
+// SQLite's busy handler sleeps up to 100 ms between tries while the drain takes the
+// lock again within milliseconds: a sender waiting to fold sent nothing for 0.75 s.
+// So a fold is only tried, once per kFoldStep more marks, until there are kMaxJournaled.
+constexpr size_t kFoldFrom = 1000;
+constexpr size_t kFoldStep = 100;
+constexpr size_t kMaxJournaled = 4000;
 
 // SQLite's NOCASE, which the outbox_recipient_sent index compares with, folds ASCII only.
 std::string LowerAscii(std::string s) {
@@ -44,9 +50,7 @@ Status SqliteStore::MarkReplies(const std::vector<OutboxRow>& rows) {
   if (rows.empty()) return Status::Ok();
   Status s = TakeJournal();
   if (!s.ok()) return s;
-  if (journal_ && AllSent(rows) && Journal(rows)) {
-    return journaled_.size() >= kMaxJournaled ? FoldSentMarks() : Status::Ok();
-  }
+  if (journal_ && AllSent(rows) && Journal(rows)) return FoldIfLong();
   s = FoldSentMarks();  // the earlier marks first
   if (!s.ok()) return s;
   std::vector<int64_t> missing;
@@ -105,11 +109,22 @@ Status SqliteStore::TakeJournal() {
   return FoldSentMarks();
 }
 
-Status SqliteStore::FoldSentMarks() {
+Status SqliteStore::FoldIfLong() {
+  if (journaled_.size() >= kMaxJournaled) return FoldSentMarks();
+  if (journaled_.size() < std::max(kFoldFrom, next_fold_try_)) return Status::Ok();
+  next_fold_try_ = journaled_.size() + kFoldStep;
+  return FoldSentMarks(Wait::kIfFree);
+}
+
+Status SqliteStore::FoldSentMarks(Wait wait) {
   Status s = TakeJournal();
   if (!s.ok() || journaled_.empty()) return s;
+  bool busy = false;
   s = WithoutFsync([&] {
+    if (wait == Wait::kIfFree) sqlite3_busy_timeout(db_.get(), 0);
     Transaction tx(db_.get());
+    busy = !tx.status().ok() && (sqlite3_errcode(db_.get()) & 0xff) == SQLITE_BUSY;
+    if (wait == Wait::kIfFree) sqlite3_busy_timeout(db_.get(), busy_timeout_ms_);
     if (!tx.status().ok()) return tx.status();
     for (const SentMark& m : journaled_) {
       // A row gone since (none are deleted today) has nothing left to mark.
@@ -122,9 +137,11 @@ Status SqliteStore::FoldSentMarks() {
     }
     return tx.Commit();
   });
+  if (busy && wait == Wait::kIfFree) return Status::Ok();  // a later fold
   if (!s.ok()) return s;  // the journal keeps them: a later fold, or the next holder
   journaled_.clear();
   journaled_to_.clear();
+  next_fold_try_ = 0;
   // A crash before this folds the same marks again, which changes nothing.
   return journal_->Clear();
 }

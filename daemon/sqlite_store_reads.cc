@@ -183,7 +183,7 @@ Result<std::vector<OutboxRow>> SqliteStore::DueReplies(int64_t now, int limit) {
   }
   ids = NotJournaled(std::move(ids), limit);
   if (ids.empty()) {  // nothing left to send: the table may as well be told now
-    s = FoldSentMarks();
+    s = FoldSentMarks(Wait::kIfFree);
     if (!s.ok()) return s;
     return std::vector<OutboxRow>{};
   }

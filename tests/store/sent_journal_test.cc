@@ -200,4 +200,37 @@ TEST_CASE("A second connection asking for the journal writes its marks to the ta
   CHECK(db.StatusOf(1) == "sent");
 }
 
+// The drain's connection holds the write lock for most of each chunk. The sender must
+// keep sending meanwhile: its folds are tried, not waited for, until the journal is long.
+TEST_CASE("The sender does not wait for a fold while another connection writes",
+          "[sqlite][journal]") {
+  ThreeReplies db;
+  auto sender = SqliteStore::Open(db.path, /*busy_timeout_ms=*/50);  // a wait would fail
+  REQUIRE(sender.ok());
+  auto& store = **sender;
+  store.JournalSentMarks();
+  auto due = *store.DueReplies(1000, 10);
+  REQUIRE(due.size() == 3);
+  auto drain = OpenStore(db.path);
+  REQUIRE(drain->BeginGroup().ok());
+
+  // 1,500 marks (the same three, again and again): past the first folds tried.
+  for (int round = 0; round < 500; ++round) {
+    INFO("round " << round);
+    REQUIRE(store.MarkReplies({Sent(due[0], 5000), Sent(due[1], 5000), Sent(due[2], 5000)}).ok());
+  }
+  auto none = store.DueReplies(1000, 10);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  CHECK(db.StatusOf(1) == "pending");  // not folded: the lock was taken
+  CHECK(db.JournalBytes() > 0);
+  CHECK(*store.SentSince("", 4000) == 1500);
+
+  REQUIRE(drain->EndGroup(true).ok());
+  REQUIRE(store.DueReplies(1000, 10).ok());  // nothing due, the lock free: folded
+  CHECK(db.StatusOf(1) == "sent");
+  CHECK(db.StatusOf(3) == "sent");
+  CHECK(db.JournalBytes() == 0);
+}
+
 }  // namespace mailreqd
