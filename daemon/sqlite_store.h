@@ -86,8 +86,8 @@ class SqliteStore : public Store {
 
   // --- The sending connection's journal (store_sent_journal.h) ---
   // From now on, replies marked sent go to "<database>-sent" with one write(2), and are
-  // folded into the outbox table: from 1,000 marks on when the write lock is free (at
-  // 4,000 whether or not), when DueReplies finds nothing left to send and the lock is
+  // folded into the outbox table: from 250 marks on when the write lock is free (at
+  // 1,000 whether or not), when DueReplies finds nothing left to send and the lock is
   // free, and when this object is destroyed. DueReplies leaves them out meanwhile.
   // The first use folds what a crashed holder left. Only one connection has the journal
   // at a time; others write their marks directly.
