@@ -3,6 +3,7 @@
 // in sqlite_store_admin.cc.
 #include "daemon/sqlite_store.h"
 
+#include <cstdlib>
 #include <mutex>
 #include <utility>
 
@@ -77,13 +78,33 @@ Status Prefixed(size_t index, size_t count, const Status& s) {
   }
 }
 
+// Pages the page cache slab holds: the two connections' caches (about 470 pages each)
+// and the pages a chunk's transaction dirties. Untouched slots take no memory.
+constexpr int kCacheSlabPages = 2000;
+constexpr int kPageBytes = 4096;  // SQLite's default page size, which we keep
+
 // Each connection is used by one thread at a time (see the header), so SQLite's own
 // mutex around every call on it, and the global one around every allocation it counts
 // for its statistics, only cost: pthread_mutex_lock/unlock were 4% of a drain's CPU.
-// The statistics can only be turned off before SQLite is first used.
+//
+// Page cache pages come from one slab of their own rather than malloc. Each chunk
+// dirties and frees about a thousand 4 KB pages between the daemon's own allocations,
+// and the holes they left in malloc's heap grew with the drain: the peak RSS of a
+// 50,000-mail drain was 3.3 MB (11%) above a 10,000-mail one's, 2.1 MB (6%) with the
+// slab. Pages beyond the slab still come from malloc.
+//
+// Both settings can only be made before SQLite is first used (else they are refused,
+// and SQLite goes on as it was).
 void ConfigureSqliteOnce() {
   static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  std::call_once(once, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    int header = 0;
+    if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &header) != SQLITE_OK) return;
+    const int slot = kPageBytes + header;
+    static void* slab = std::malloc(static_cast<size_t>(slot) * kCacheSlabPages);  // for good
+    if (slab) sqlite3_config(SQLITE_CONFIG_PAGECACHE, slab, slot, kCacheSlabPages);
+  });
 }
 
 }  // namespace
