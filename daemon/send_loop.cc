@@ -1,5 +1,10 @@
 #include "daemon/send_loop.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <utility>
 
@@ -12,6 +17,21 @@ namespace {
 // failure come due on their own (backoff starts at 15 s), and one indexed query per tick
 // is all an idle daemon spends.
 constexpr std::chrono::seconds kTick{5};
+
+// The sending thread yields the cores to the drain: a chunk's replies are sent only once
+// it is recorded anyway, and recording it (then moving its mail) is what empties the
+// mailbox. At the same priority, the drain's thread spent 0.75 s of a 2.3 s drain of
+// 10,000 mails waiting for a core (schedstat) while the sender, the IMAP server and
+// the SMTP server took them. Nice +10 still runs the sender whenever a core is free;
+// Linux applies nice per thread.
+constexpr int kSenderNice = 10;
+
+void LowerThisThreadsPriority(int by) {
+  const pid_t tid = gettid();
+  errno = 0;
+  const int now = getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  if (errno == 0) setpriority(PRIO_PROCESS, static_cast<id_t>(tid), std::min(now + by, 19));
+}
 
 }  // namespace
 
@@ -53,6 +73,7 @@ void SendLoop::Stop() {
 }
 
 void SendLoop::Run() {
+  LowerThisThreadsPriority(kSenderNice);
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     woken_ = false;
