@@ -1,7 +1,8 @@
 // SendLoop: runs Outbox::SendDue on a thread of its own, so that replies go out while the
 // mailbox drains (a backlog's reading and sending overlap) and an SMTP outage never holds
-// up reading. The thread runs at nice +10: when the cores are busy, the drain goes first. The Outbox it drives must have a Store and a Sender of its own: nothing
-// else may use them while the loop runs.
+// up reading. The thread runs at nice +10: when the cores are busy, the drain goes first.
+// The Outbox it drives must have a Store and a Sender of its own: nothing else may use
+// them while the loop runs.
 #pragma once
 
 #include <condition_variable>
